@@ -1,0 +1,48 @@
+with
+
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+web_sessions as (
+    select * from {{ ref('stg_shop__web_sessions') }}
+),
+
+email_events as (
+    select * from {{ ref('stg_shop__email_events') }}
+),
+
+survey_responses as (
+    select * from {{ ref('stg_shop__survey_responses') }}
+),
+
+activity_bounds as (
+    select min(ordered_at) as first_at, max(ordered_at) as last_at from orders
+    union all
+    select min(started_at), max(started_at) from web_sessions
+    union all
+    select min(occurred_at), max(occurred_at) from email_events
+    union all
+    select min(responded_at), max(responded_at) from survey_responses
+),
+
+data_bounds as (
+    select
+        cast(min(first_at) as date) as data_start_date,
+        cast(max(last_at) as date) as data_end_date
+    from activity_bounds
+),
+
+final as (
+    select
+        {% if var('as_of_date') -%}
+            cast('{{ var("as_of_date") }}' as date)
+        {%- else -%}
+            data_end_date
+        {%- endif %} as as_of_date,
+        data_start_date,
+        data_end_date
+    from data_bounds
+)
+
+select * from final

@@ -1,0 +1,22 @@
+with
+
+customers as (
+    select * from {{ ref('stg_shop__customers') }}
+),
+
+final as (
+    select
+        customer_id,
+        signup_date,
+        gender,
+        country,
+        region,
+        city,
+        acquisition_channel,
+        is_loyalty_member,
+        has_phone,
+        birth_date is not null as has_birth_date
+    from customers
+)
+
+select * from final

@@ -1,0 +1,70 @@
+with
+
+customers as (
+    select * from {{ ref('fct_customer_demographic_features') }}
+),
+
+orders as (
+    select * from {{ ref('int_orders_aggregated_to_customers') }}
+),
+
+categories as (
+    select * from {{ ref('int_order_lines_aggregated_to_customers') }}
+),
+
+email as (
+    select * from {{ ref('int_email_events_aggregated_to_customers') }}
+),
+
+sessions as (
+    select * from {{ ref('int_web_sessions_aggregated_to_customers') }}
+),
+
+surveys as (
+    select * from {{ ref('int_survey_responses_aggregated_to_customers') }}
+),
+
+-- Counts and money are 0 for customers with no activity; rates and recency stay null because
+-- they are undefined without activity, not zero.
+final as (
+    select
+        customers.customer_id,
+        customers.as_of_date,
+        orders.recency_days,
+        coalesce(orders.order_count, 0) as order_count,
+        coalesce(orders.kept_order_count, 0) as kept_order_count,
+        coalesce(orders.returned_order_count, 0) as returned_order_count,
+        coalesce(orders.discounted_order_count, 0) as discounted_order_count,
+        coalesce(orders.net_revenue, 0) as monetary_value,
+        orders.average_order_value,
+        orders.mean_days_between_orders,
+        orders.first_order_date,
+        orders.last_order_date,
+        orders.discounted_order_share,
+        orders.discount_amount_share,
+        orders.return_rate,
+        coalesce(categories.distinct_category_count, 0) as distinct_category_count,
+        categories.top_category,
+        orders.web_order_share,
+        orders.app_order_share,
+        orders.store_order_share,
+        coalesce(email.email_delivered_count, 0) as email_delivered_count,
+        coalesce(email.email_opened_count, 0) as email_opened_count,
+        coalesce(email.email_clicked_count, 0) as email_clicked_count,
+        email.email_open_rate,
+        email.email_click_rate,
+        coalesce(email.has_unsubscribed, false) as has_unsubscribed,
+        coalesce(sessions.session_count, 0) as session_count,
+        coalesce(sessions.converted_session_count, 0) as converted_session_count,
+        sessions.session_conversion_rate,
+        surveys.latest_nps_score,
+        surveys.latest_satisfaction_score
+    from customers
+    left join orders on customers.customer_id = orders.customer_id
+    left join categories on customers.customer_id = categories.customer_id
+    left join email on customers.customer_id = email.customer_id
+    left join sessions on customers.customer_id = sessions.customer_id
+    left join surveys on customers.customer_id = surveys.customer_id
+)
+
+select * from final
