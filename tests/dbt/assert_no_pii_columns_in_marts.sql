@@ -1,0 +1,30 @@
+-- Fails with each mart column whose name says it holds a name, email, phone number or birth
+-- date. Boolean has_ flags (has_phone) say only whether a value exists. pytest also scans the
+-- values (tests/python/test_warehouse.py).
+-- depends_on: {{ ref('dim_customers') }}
+-- depends_on: {{ ref('fct_customer_features') }}
+-- depends_on: {{ ref('fct_customer_demographic_features') }}
+-- depends_on: {{ ref('fct_customer_behavioural_features') }}
+-- depends_on: {{ ref('dim_customer_segments') }}
+-- depends_on: {{ ref('dim_segment_profiles') }}
+-- depends_on: {{ ref('fct_segment_kpis') }}
+-- depends_on: {{ ref('fct_segment_model_runs') }}
+with
+
+mart_columns as (
+    select
+        table_name,
+        column_name
+    from information_schema.columns
+    where table_schema = '{{ generate_schema_name("marts", none) }}'
+)
+
+select *
+from mart_columns
+where
+    regexp_matches(
+        lower(column_name),
+        '(^|_)(first_name|last_name|full_name|name|email|email_address|phone|phone_number|birth_date|date_of_birth)$'
+    )
+    and lower(column_name) != 'feature_name'
+    and not starts_with(lower(column_name), 'has_')
