@@ -1,0 +1,60 @@
+# The README's two commands: `make demo` and `make test`. Everything else is a building block.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := demo
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+DEMO_CUSTOMERS ?= 10000
+DEMO_SEED ?= 42
+# The test build uses the default size with its own seed, so it is not the demo's data.
+TEST_CUSTOMERS ?= 10000
+TEST_SEED ?= 20261122
+
+.PHONY: demo test install demo-data test-data build-demo build-test summary lint pytest clean
+
+## demo: set up, generate demo data, dbt build on the embedded DuckDB file, print the segments
+demo: install demo-data build-demo summary
+
+## test: set up, lint, build and test the warehouse on test data, run pytest
+test: install lint test-data build-test pytest
+
+$(INSTALLED): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(INSTALLED)
+
+demo-data: install
+	$(BIN)/python -m segwarehouse.generate --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --output-dir data/demo
+
+test-data: install
+	$(BIN)/python -m segwarehouse.generate --customers $(TEST_CUSTOMERS) --seed $(TEST_SEED) --output-dir data/test
+
+build-demo: install
+	$(BIN)/dbt build --target demo
+
+build-test: install
+	$(BIN)/dbt build --target test
+
+summary: install
+	$(BIN)/python -m segwarehouse.summary --database data/demo/warehouse.duckdb
+
+lint: install
+	$(BIN)/ruff check python tests models
+	$(BIN)/ruff format --check python tests models
+	$(BIN)/sqlfluff lint models macros tests/dbt
+
+pytest: install
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) data target logs
