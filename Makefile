@@ -51,7 +51,7 @@ summary: install
 lint: install
 	$(BIN)/ruff check python tests models
 	$(BIN)/ruff format --check python tests models
-	$(BIN)/sqlfluff lint models macros tests/dbt
+	$(BIN)/sqlfluff lint models tests/dbt
 
 pytest: install
 	$(BIN)/pytest

@@ -1,3 +1,8 @@
+{#- An explicit as-of date wins; otherwise the last date with any activity. -#}
+{%- set as_of_expression = (
+    "cast('" ~ var('as_of_date') ~ "' as date)" if var('as_of_date') else 'data_end_date'
+) -%}
+
 with
 
 orders as (
@@ -17,13 +22,25 @@ survey_responses as (
 ),
 
 activity_bounds as (
-    select min(ordered_at) as first_at, max(ordered_at) as last_at from orders
+    select
+        min(ordered_at) as first_at,
+        max(ordered_at) as last_at
+    from orders
     union all
-    select min(started_at), max(started_at) from web_sessions
+    select
+        min(started_at) as first_at,
+        max(started_at) as last_at
+    from web_sessions
     union all
-    select min(occurred_at), max(occurred_at) from email_events
+    select
+        min(occurred_at) as first_at,
+        max(occurred_at) as last_at
+    from email_events
     union all
-    select min(responded_at), max(responded_at) from survey_responses
+    select
+        min(responded_at) as first_at,
+        max(responded_at) as last_at
+    from survey_responses
 ),
 
 data_bounds as (
@@ -35,11 +52,7 @@ data_bounds as (
 
 final as (
     select
-        {% if var('as_of_date') -%}
-            cast('{{ var("as_of_date") }}' as date)
-        {%- else -%}
-            data_end_date
-        {%- endif %} as as_of_date,
+        {{ as_of_expression }} as as_of_date,
         data_start_date,
         data_end_date
     from data_bounds

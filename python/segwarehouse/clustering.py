@@ -64,7 +64,8 @@ class ClusteringConfig:
         """Validate settings as read from dbt model config; raise naming the bad setting."""
         if not isinstance(features, list | tuple) or not features:
             raise ClusteringConfigError(
-                f"config 'features' must be a non-empty list of feature column names, got {features!r}"
+                "config 'features' must be a non-empty list of feature column names, "
+                f"got {features!r}"
             )
         if len(set(features)) != len(features):
             raise ClusteringConfigError(f"config 'features' lists a column twice: {features!r}")
@@ -106,7 +107,9 @@ def _integer(name: str, value: Any, minimum: int) -> int:
 
 def _one_of(name: str, value: Any, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
-        raise ClusteringConfigError(f"config '{name}' must be one of {list(allowed)}, got {value!r}")
+        raise ClusteringConfigError(
+            f"config '{name}' must be one of {list(allowed)}, got {value!r}"
+        )
     return str(value)
 
 
@@ -222,9 +225,7 @@ def select_k(
         )
     scores: dict[int, float] = {}
     for k in k_candidates:
-        labels = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit_predict(
-            sample
-        )
+        labels = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit_predict(sample)
         scores[k] = float(score(sample, labels)) if len(set(labels)) > 1 else float("nan")
     ranked = [k for k in k_candidates if np.isfinite(scores[k])]
     if not ranked:
@@ -346,7 +347,7 @@ MODEL_COLUMNS: tuple[str, ...] = (
     "segment_size",
     "feature_position",
     "feature_name",
-    "transform",
+    "feature_transform",
     "impute_value",
     "scaler_mean",
     "scaler_scale",
@@ -375,7 +376,7 @@ def model_to_frame(model: SegmentModel) -> pd.DataFrame:
                     "segment_size": model.segment_sizes[segment],
                     "feature_position": position + 1,
                     "feature_name": transform.feature_name,
-                    "transform": transform.transform,
+                    "feature_transform": transform.transform,
                     "impute_value": transform.impute_value,
                     "scaler_mean": transform.mean,
                     "scaler_scale": transform.scale,
@@ -401,7 +402,7 @@ def model_from_frame(frame: pd.DataFrame) -> SegmentModel:
     transforms = tuple(
         FeatureTransform(
             feature_name=str(row.feature_name),
-            transform=str(row.transform),
+            transform=str(row.feature_transform),
             impute_value=float(row.impute_value),
             mean=float(row.scaler_mean),
             scale=float(row.scaler_scale),

@@ -241,9 +241,7 @@ def generate(config: GeneratorConfig) -> tuple[Tables, pa.Table]:
     signup_day = rng.integers(window_low, window_high + 1)
     is_churning = np.array([p.active_days_after_signup is not None for p in PERSONAS])[persona]
     active_span = rng.integers(active_low, active_high + 1)
-    active_until = np.where(
-        is_churning, np.minimum(signup_day + active_span, last_day), last_day
-    )
+    active_until = np.where(is_churning, np.minimum(signup_day + active_span, last_day), last_day)
 
     # Per-customer heterogeneity: heavy-tailed purchase rate and engagement.
     rate_multiplier = rng.gamma(shape=2.0, scale=0.5, size=n)
@@ -324,9 +322,9 @@ def generate(config: GeneratorConfig) -> tuple[Tables, pa.Table]:
     first_lag = rng.geometric(0.5, n) - 1
     order_day[first_order_row] = np.minimum(signup_day + first_lag, active_until)
     # Personas that are still active bought recently: their last drawn order moves into the window.
-    recent_window = np.array(
-        [p.last_order_within_days or 0 for p in PERSONAS], dtype=np.int64
-    )[persona]
+    recent_window = np.array([p.last_order_within_days or 0 for p in PERSONAS], dtype=np.int64)[
+        persona
+    ]
     recent_day = rng.integers(np.maximum(signup_day, last_day - recent_window), last_day + 1)
     last_order_row = np.cumsum(order_count) - 1
     needs_recent = (recent_window > 0) & (order_day[last_order_row] < last_day - recent_window)
@@ -390,9 +388,9 @@ def generate(config: GeneratorConfig) -> tuple[Tables, pa.Table]:
     line_category = np.where(is_favourite, favourite_category[line_customer], any_category)
     category_size = np.diff(category_offsets)
     rank = np.clip(price_tier[line_customer] + rng.normal(0.0, 0.15, n_lines), 0.0, 0.999)
-    product_index = category_offsets[line_category] + (
-        rank * category_size[line_category]
-    ).astype(np.int64)
+    product_index = category_offsets[line_category] + (rank * category_size[line_category]).astype(
+        np.int64
+    )
     quantity = rng.geometric(0.72, n_lines)
     unit_price = product_price[product_index]
     line_discount = np.round(quantity * unit_price * discount_rate[line_order], 2)
@@ -500,13 +498,9 @@ def _marketing(
     start_dates = np.datetime64(config.start_date, "D") + start_days.astype("timedelta64[D]")
     end_dates = start_dates + duration.astype("timedelta64[D]")
     cost_per_contact = np.array([c[2] for c in CAMPAIGN_CHANNELS])[channel]
-    cost = np.round(
-        rng.uniform(200, 2000, n_campaigns) + audience_share * n * cost_per_contact, 2
-    )
+    cost = np.round(rng.uniform(200, 2000, n_campaigns) + audience_share * n * cost_per_contact, 2)
     campaign_id = np.arange(1, n_campaigns + 1, dtype=np.int64)
-    names = [
-        f"{CAMPAIGN_THEMES[t]} {str(d)[:7]}" for t, d in zip(theme, start_dates, strict=True)
-    ]
+    names = [f"{CAMPAIGN_THEMES[t]} {str(d)[:7]}" for t, d in zip(theme, start_dates, strict=True)]
     campaigns = pa.table(
         {
             "id": campaign_id,

@@ -1,6 +1,6 @@
 """Print the segment summary that `make demo` ends with.
 
-    python -m segwarehouse.summary --database data/demo/warehouse.duckdb
+Usage: python -m segwarehouse.summary --database data/demo/warehouse.duckdb
 """
 
 from __future__ import annotations

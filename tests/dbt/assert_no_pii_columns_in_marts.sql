@@ -24,7 +24,8 @@ from mart_columns
 where
     regexp_matches(
         lower(column_name),
-        '(^|_)(first_name|last_name|full_name|name|email|email_address|phone|phone_number|birth_date|date_of_birth)$'
+        '(^|_)(first_name|last_name|full_name|name|email|email_address|phone|phone_number'
+        || '|birth_date|date_of_birth)$'
     )
     and lower(column_name) != 'feature_name'
     and not starts_with(lower(column_name), 'has_')

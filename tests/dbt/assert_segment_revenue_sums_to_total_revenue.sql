@@ -31,8 +31,10 @@ order_revenue as (
 
 totals as (
     select
-        (select sum(revenue) from segment_kpis) as segment_revenue_total,
-        (select coalesce(total_revenue, 0) from order_revenue) as order_revenue_total
+        (select sum(segment_kpis.revenue) as revenue from segment_kpis)
+            as segment_revenue_total,
+        (select coalesce(order_revenue.total_revenue, 0) as revenue from order_revenue)
+            as order_revenue_total
 )
 
 select *

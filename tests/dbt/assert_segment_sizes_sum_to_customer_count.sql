@@ -11,8 +11,9 @@ customer_features as (
 
 totals as (
     select
-        (select sum(customer_count) from segment_kpis) as segment_customer_total,
-        (select count(*) from customer_features) as customer_total
+        (select sum(segment_kpis.customer_count) as customers from segment_kpis)
+            as segment_customer_total,
+        (select count(*) as customers from customer_features) as customer_total
 )
 
 select *

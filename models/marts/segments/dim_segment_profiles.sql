@@ -11,7 +11,7 @@ final as (
         cast(feature_position as integer) as feature_position,
         cast(centroid_value as double) as centroid_value,
         cast(centroid_standardized as double) as centroid_standardized,
-        cast(transform as varchar) as transform,
+        cast(feature_transform as varchar) as feature_transform,
         cast(segment_size as bigint) as segment_size,
         cast(as_of_date as date) as as_of_date,
         cast(_model_version as varchar) as _model_version

@@ -30,7 +30,7 @@ per_segment as (
         count(*) filter (where features.latest_nps_score <= 6) as detractor_count
     from memberships
     inner join features on memberships.customer_id = features.customer_id
-    group by memberships.segment_id
+    group by all
 ),
 
 final as (

@@ -8,7 +8,7 @@ features as (
     select
         _model_version,
         list(feature_name order by feature_position) as features,
-        list(transform order by feature_position) as feature_transforms
+        list(feature_transform order by feature_position) as feature_transforms
     from segment_models
     where segment_id = 1
     group by all
@@ -36,8 +36,8 @@ final as (
         cast(runs.k as integer) as k,
         cast(runs.k_selection_criterion as varchar) as k_selection_criterion,
         cast(runs.k_scores as json) as k_scores,
-        cast(features.features as varchar []) as features,
-        cast(features.feature_transforms as varchar []) as feature_transforms,
+        cast(features.features as varchar[]) as features,
+        cast(features.feature_transforms as varchar[]) as feature_transforms,
         cast(runs.n_training_rows as bigint) as n_training_rows,
         cast(runs.random_state as bigint) as random_state
     from runs

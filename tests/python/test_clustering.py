@@ -1,0 +1,223 @@
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.cluster import KMeans
+
+from segwarehouse.clustering import (
+    ClusteringConfig,
+    ClusteringConfigError,
+    apply_transforms,
+    assign_segments,
+    feature_matrix,
+    fit_segment_model,
+    fit_transforms,
+    model_from_frame,
+    model_to_frame,
+    reproducible_sample,
+    select_k,
+)
+
+VALID_SETTINGS = {
+    "features": ["a", "b"],
+    "k_min": 2,
+    "k_max": 6,
+    "n_clusters": None,
+    "k_selection_criterion": "calinski_harabasz",
+    "k_selection_sample_size": 2000,
+    "random_state": 0,
+    "skew_threshold": 2.0,
+    "n_init": 4,
+}
+
+
+def blobs(n_per_blob: int = 150, seed: int = 0) -> pd.DataFrame:
+    """Four well-separated groups in two features, with customer ids."""
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]])
+    points = np.vstack([centre + rng.normal(0, 0.7, (n_per_blob, 2)) for centre in centres])
+    return pd.DataFrame(
+        {"customer_id": np.arange(1, len(points) + 1), "a": points[:, 0], "b": points[:, 1]}
+    )
+
+
+def config(**overrides) -> ClusteringConfig:
+    return ClusteringConfig.from_settings(**{**VALID_SETTINGS, **overrides})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "setting"),
+    [
+        pytest.param({"features": []}, "features", id="no-features"),
+        pytest.param({"features": "a"}, "features", id="features-not-a-list"),
+        pytest.param({"features": ["a", "a"]}, "features", id="duplicate-feature"),
+        pytest.param({"k_min": 1}, "k_min", id="k-min-below-2"),
+        pytest.param({"k_min": None}, "k_min", id="k-min-missing"),
+        pytest.param({"k_max": 2.5}, "k_max", id="k-max-not-integer"),
+        pytest.param({"k_min": 5, "k_max": 3}, "k_max", id="k-range-reversed"),
+        pytest.param({"n_clusters": 0}, "n_clusters", id="fixed-k-zero"),
+        pytest.param({"k_selection_criterion": "elbow"}, "k_selection_criterion", id="criterion"),
+        pytest.param({"random_state": -1}, "random_state", id="negative-seed"),
+        pytest.param({"skew_threshold": "high"}, "skew_threshold", id="threshold-not-number"),
+        pytest.param({"n_init": True}, "n_init", id="n-init-bool"),
+    ],
+)
+def test_invalid_settings_fail_naming_the_setting(overrides, setting):
+    with pytest.raises(ClusteringConfigError, match=f"'{setting}'"):
+        config(**overrides)
+
+
+def test_fixed_k_is_the_only_candidate():
+    assert config(n_clusters=4).k_candidates == (4,)
+    assert config().k_candidates == (2, 3, 4, 5, 6)
+
+
+def test_unknown_feature_names_the_available_columns():
+    with pytest.raises(ClusteringConfigError, match=r"unknown columns \['c'\].*available"):
+        feature_matrix(blobs(), ["a", "c"])
+
+
+def test_skewed_non_negative_features_are_logged_and_others_are_not():
+    rng = np.random.default_rng(1)
+    matrix = np.column_stack(
+        [
+            rng.lognormal(3, 1.2, 2000),  # heavy right tail
+            rng.normal(50, 5, 2000),  # symmetric
+            -rng.lognormal(3, 1.2, 2000),  # skewed but negative: log1p undefined
+        ]
+    )
+    transforms = fit_transforms(matrix, ["money", "age", "negative"], skew_threshold=1.0)
+    assert [t.transform for t in transforms] == ["log1p", "none", "none"]
+
+
+def test_standardized_features_have_zero_mean_unit_variance_and_invert():
+    rng = np.random.default_rng(2)
+    matrix = np.column_stack([rng.lognormal(2, 1, 500), rng.normal(10, 3, 500)])
+    transforms = fit_transforms(matrix, ["x", "y"], skew_threshold=1.0)
+    standardized = apply_transforms(matrix, transforms)
+    np.testing.assert_allclose(standardized.mean(axis=0), 0, atol=1e-9)
+    np.testing.assert_allclose(standardized.std(axis=0), 1, atol=1e-9)
+    recovered = np.column_stack([t.inverse(standardized[:, i]) for i, t in enumerate(transforms)])
+    np.testing.assert_allclose(recovered, matrix, rtol=1e-9)
+
+
+def test_nulls_are_imputed_with_the_median():
+    matrix = np.array([[1.0], [2.0], [np.nan], [10.0]])
+    (transform,) = fit_transforms(matrix, ["x"], skew_threshold=100.0)
+    assert transform.impute_value == 2.0
+    standardized = transform.forward(matrix[:, 0])
+    assert standardized[2] == standardized[1]
+
+
+def test_constant_feature_does_not_divide_by_zero():
+    matrix = np.full((10, 1), 3.0)
+    (transform,) = fit_transforms(matrix, ["x"], skew_threshold=1.0)
+    assert transform.scale == 1.0
+    assert np.all(transform.forward(matrix[:, 0]) == 0)
+
+
+def test_all_null_feature_is_refused():
+    with pytest.raises(ClusteringConfigError, match="'x' has no non-null values"):
+        fit_transforms(np.full((5, 1), np.nan), ["x"], skew_threshold=1.0)
+
+
+@pytest.mark.parametrize("criterion", ["calinski_harabasz", "silhouette", "davies_bouldin"])
+def test_each_criterion_finds_four_separated_groups(criterion):
+    standardized = blobs()[["a", "b"]].to_numpy()
+    k, scores = select_k(standardized, range(2, 8), criterion, 10_000, 0, 4)
+    assert k == 4
+    assert set(scores) == set(range(2, 8))
+
+
+def test_k_search_refuses_k_above_the_sample():
+    with pytest.raises(ClusteringConfigError, match="'k_max'"):
+        select_k(np.random.default_rng(0).normal(size=(20, 2)), [3, 30], "silhouette", 20, 0, 1)
+
+
+def test_sample_is_reproducible_and_complete_when_small():
+    assert np.array_equal(reproducible_sample(1000, 100, 7), reproducible_sample(1000, 100, 7))
+    assert not np.array_equal(reproducible_sample(1000, 100, 7), reproducible_sample(1000, 100, 8))
+    assert np.array_equal(reproducible_sample(50, 100, 7), np.arange(50))
+
+
+def test_fit_recovers_groups_and_numbers_segments_by_size():
+    frame = blobs()
+    frame = pd.concat([frame, blobs(60, seed=9).assign(customer_id=lambda f: f.customer_id + 600)])
+    model = fit_segment_model(frame, config(), as_of_date=date(2025, 1, 31))
+    assert model.k == 4
+    assert model.k_selection_criterion == "calinski_harabasz"
+    assert list(model.segment_sizes) == sorted(model.segment_sizes, reverse=True)
+    assignments = assign_segments(model, frame)
+    assert assignments["segment_id"].value_counts().sort_index().tolist() == list(
+        model.segment_sizes
+    )
+
+
+def test_assignment_matches_scikit_learn_predict():
+    frame = blobs()
+    settings = config(n_clusters=4)
+    model = fit_segment_model(frame, settings)
+    standardized = apply_transforms(feature_matrix(frame, ["a", "b"]), model.transforms)
+    kmeans = KMeans(n_clusters=4, n_init=4, random_state=0).fit(standardized)
+    ours = assign_segments(model, frame)["segment_id"].to_numpy()
+    theirs = kmeans.predict(standardized)
+    # Same partition, different numbering.
+    assert pd.crosstab(ours, theirs).gt(0).sum(axis=1).eq(1).all()
+    nearest = np.linalg.norm(standardized - model.centroids[ours - 1], axis=1)
+    np.testing.assert_allclose(assign_segments(model, frame)["distance_to_centroid"], nearest)
+
+
+def test_same_data_and_seed_give_the_same_model():
+    first = fit_segment_model(blobs(), config())
+    second = fit_segment_model(blobs(), config())
+    assert first.model_version == second.model_version
+    np.testing.assert_array_equal(first.centroids, second.centroids)
+
+
+def test_fixed_k_skips_the_search():
+    model = fit_segment_model(blobs(), config(n_clusters=3))
+    assert model.k == 3
+    assert model.k_selection_criterion == "fixed"
+    assert model.k_scores == {}
+
+
+def test_too_few_customers_for_k_is_refused():
+    with pytest.raises(ClusteringConfigError, match="only 5 customers"):
+        fit_segment_model(blobs().head(5), config())
+
+
+def test_model_round_trips_through_its_table():
+    frame = blobs()
+    model = fit_segment_model(
+        frame, config(), as_of_date=date(2025, 1, 31), trained_at=datetime(2025, 2, 1, 6, 0)
+    )
+    table = model_to_frame(model)
+    assert len(table) == model.k * 2
+    restored = model_from_frame(table)
+    assert restored.model_version == model.model_version
+    assert restored.as_of_date == date(2025, 1, 31)
+    assert restored.k_scores == model.k_scores
+    assert restored.transforms == model.transforms
+    np.testing.assert_array_equal(restored.centroids, model.centroids)
+    pd.testing.assert_frame_equal(assign_segments(restored, frame), assign_segments(model, frame))
+
+
+def test_profile_values_are_centroids_in_original_units():
+    frame = blobs()
+    model = fit_segment_model(frame, config(n_clusters=4))
+    table = model_to_frame(model)
+    assigned = assign_segments(model, frame).merge(frame, on="customer_id")
+    means = assigned.groupby("segment_id")[["a", "b"]].mean()
+    for row in table.itertuples():
+        # Untransformed features: the centroid is the members' mean.
+        assert row.centroid_value == pytest.approx(means.loc[row.segment_id, row.feature_name])
+
+
+def test_empty_or_mixed_model_tables_are_refused():
+    with pytest.raises(ValueError, match="empty"):
+        model_from_frame(model_to_frame(fit_segment_model(blobs(), config())).head(0))
+    table = model_to_frame(fit_segment_model(blobs(), config()))
+    table.loc[0, "_model_version"] = "other"
+    with pytest.raises(ValueError, match="one stored model version"):
+        model_from_frame(table)

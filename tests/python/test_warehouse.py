@@ -1,0 +1,120 @@
+"""End-to-end checks on the warehouse that `dbt build --target test` produced."""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+import pytest
+
+from segwarehouse.clustering import assign_segments, model_from_frame
+from segwarehouse.evaluate import memberships_with_personas, persona_recovery
+
+from .conftest import TEST_DATA_DIR
+
+PUBLIC_MARTS = (
+    "dim_customers",
+    "dim_customer_segments",
+    "dim_segment_profiles",
+    "fct_customer_behavioural_features",
+    "fct_customer_demographic_features",
+    "fct_customer_features",
+    "fct_segment_kpis",
+    "fct_segment_model_runs",
+)
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
+PHONE = re.compile(r"\+?\d[\d\s().-]{7,}\d")
+
+
+def mart_tables(warehouse: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = warehouse.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts'"
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def test_marts_named_in_the_readme_exist(warehouse):
+    assert set(PUBLIC_MARTS) <= mart_tables(warehouse)
+
+
+def test_segments_recover_the_planted_personas(warehouse):
+    memberships = memberships_with_personas(
+        warehouse, TEST_DATA_DIR / "ground_truth" / "customer_personas.parquet"
+    )
+    ari, _ = persona_recovery(memberships)
+    print(f"adjusted Rand index against planted personas: {ari:.3f}")
+    assert ari >= 0.7
+
+
+def test_every_customer_has_exactly_one_segment(warehouse):
+    customers, members, distinct_members = warehouse.execute(
+        """
+        select
+            (select count(*) from marts.fct_customer_features),
+            (select count(*) from marts.dim_customer_segments),
+            (select count(distinct customer_id) from marts.dim_customer_segments)
+        """
+    ).fetchall()[0]
+    assert customers == members == distinct_members > 0
+
+
+def test_kpi_mart_adds_up_to_the_membership(warehouse):
+    kpi_customers, kpi_revenue, member_revenue = warehouse.execute(
+        """
+        select
+            (select sum(customer_count) from marts.fct_segment_kpis),
+            (select sum(revenue) from marts.fct_segment_kpis),
+            (select sum(features.monetary_value)
+             from marts.dim_customer_segments as segments
+             inner join marts.fct_customer_behavioural_features as features
+                 on segments.customer_id = features.customer_id)
+        """
+    ).fetchall()[0]
+    members = warehouse.execute("select count(*) from marts.dim_customer_segments").fetchall()[0]
+    assert kpi_customers == members[0]
+    assert float(kpi_revenue) == pytest.approx(float(member_revenue), abs=0.01)
+
+
+def test_stored_model_reproduces_the_published_membership(warehouse):
+    segment_model = model_from_frame(
+        warehouse.sql("select * from intermediate.int_segment_models_fitted").df()
+    )
+    columns = ", ".join(["customer_id", *segment_model.features])
+    features = warehouse.sql(f"select {columns} from marts.fct_customer_features").df()
+    rescored = assign_segments(segment_model, features)
+    published = warehouse.sql(
+        "select customer_id, segment_id, distance_to_centroid from marts.dim_customer_segments"
+    ).df()
+    joined = published.merge(rescored, on="customer_id", suffixes=("", "_rescored"))
+    assert len(joined) == len(published) == len(rescored)
+    assert (joined["segment_id"] == joined["segment_id_rescored"]).all()
+    distance_gap = joined["distance_to_centroid"] - joined["distance_to_centroid_rescored"]
+    assert distance_gap.abs().max() < 1e-9
+
+
+def test_no_mart_value_is_a_name_email_or_phone(warehouse):
+    raw_customers = TEST_DATA_DIR / "raw" / "customers.parquet"
+    people = warehouse.execute(
+        "select distinct first_name, last_name from read_parquet($path)",
+        {"path": str(raw_customers)},
+    ).fetchall()
+    names = {name for row in people for name in row}
+    text_columns = warehouse.execute(
+        """
+        select table_name, column_name
+        from information_schema.columns
+        where table_schema = 'marts' and data_type = 'VARCHAR'
+        """
+    ).fetchall()
+    assert text_columns, "expected text columns to scan"
+    for table, column in text_columns:
+        values = [
+            row[0]
+            for row in warehouse.execute(
+                f'select distinct "{column}" from marts."{table}" where "{column}" is not null'
+            ).fetchall()
+        ]
+        for value in values:
+            assert not EMAIL.search(value), (table, column, value)
+            assert not PHONE.fullmatch(value), (table, column, value)
+            assert value not in names, (table, column, value)
