@@ -44,6 +44,7 @@ build-demo: install
 
 build-test: install
 	$(BIN)/dbt build --target test
+	$(BIN)/dbt docs generate --target test --quiet
 
 summary: install
 	$(BIN)/python -m segwarehouse.summary --database data/demo/warehouse.duckdb
