@@ -10,6 +10,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     config = ClusteringConfig.from_settings(
         features=dbt.config.get("features"),
+        null_fills=dbt.config.get("null_fills"),
         k_min=dbt.config.get("k_min"),
         k_max=dbt.config.get("k_max"),
         n_clusters=dbt.config.get("n_clusters"),
@@ -20,8 +21,8 @@ def model(dbt, session):
         n_init=dbt.config.get("n_init"),
     )
     customer_features = dbt.ref("fct_customer_features")
-    require_features(customer_features.columns, config.features)
-    columns = ", ".join(["customer_id", "as_of_date", *config.features])
+    require_features(customer_features.columns, config.required_columns)
+    columns = ", ".join(["customer_id", "as_of_date", *config.required_columns])
     features = customer_features.project(columns).order("customer_id").df()
     as_of_date = features["as_of_date"].iloc[0] if len(features) else None
     return model_to_frame(fit_segment_model(features, config, as_of_date=as_of_date))

@@ -12,13 +12,18 @@ as_of_dates as (
     select * from {{ ref('int_as_of_dates_resolved') }}
 ),
 
--- A session converts only if its order was placed by the as-of date too: a session late on
--- the as-of day whose order lands after midnight is not yet a conversion.
+-- A session converts only if its order was placed by the as-of date too (a session late on
+-- the as-of day whose order lands after midnight is not yet a conversion) and was not
+-- cancelled, the same orders the order features count.
 sessions_as_of as (
     select
         web_sessions.customer_id,
         web_sessions.pages_viewed,
-        coalesce(orders.order_date <= as_of_dates.as_of_date, false) as is_converted
+        coalesce(
+            orders.order_date <= as_of_dates.as_of_date
+            and orders.status is distinct from 'cancelled',
+            false
+        ) as is_converted
     from web_sessions
     cross join as_of_dates
     left join orders on web_sessions.converted_order_id = orders.order_id

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -38,6 +38,8 @@ class ClusteringConfigError(ValueError):
 @dataclass(frozen=True)
 class ClusteringConfig:
     features: tuple[str, ...]
+    # feature -> a constant, or the name of a column whose value replaces a null
+    null_fills: Mapping[str, float | str]
     k_min: int
     k_max: int
     n_clusters: int | None
@@ -52,6 +54,7 @@ class ClusteringConfig:
         cls,
         *,
         features: Any,
+        null_fills: Any,
         k_min: Any,
         k_max: Any,
         n_clusters: Any,
@@ -71,6 +74,7 @@ class ClusteringConfig:
             raise ClusteringConfigError(f"config 'features' lists a column twice: {features!r}")
         config = cls(
             features=tuple(str(feature) for feature in features),
+            null_fills=_null_fills(null_fills, features),
             k_min=_integer("k_min", k_min, minimum=2),
             k_max=_integer("k_max", k_max, minimum=2),
             n_clusters=None if n_clusters is None else _integer("n_clusters", n_clusters, 1),
@@ -91,6 +95,19 @@ class ClusteringConfig:
         return config
 
     @property
+    def fill_columns(self) -> dict[str, str]:
+        return {f: v for f, v in self.null_fills.items() if isinstance(v, str)}
+
+    @property
+    def fill_values(self) -> dict[str, float]:
+        return {f: float(v) for f, v in self.null_fills.items() if not isinstance(v, str)}
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        fills = [c for c in self.fill_columns.values() if c not in self.features]
+        return (*self.features, *dict.fromkeys(fills))
+
+    @property
     def k_candidates(self) -> tuple[int, ...]:
         if self.n_clusters is not None:
             return (self.n_clusters,)
@@ -103,6 +120,31 @@ def _integer(name: str, value: Any, minimum: int) -> int:
             f"config '{name}' must be an integer >= {minimum}, got {value!r}"
         )
     return value
+
+
+def _null_fills(value: Any, features: Sequence[str]) -> dict[str, float | str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ClusteringConfigError(
+            f"config 'null_fills' must map features to a number or a column name, got {value!r}"
+        )
+    fills: dict[str, float | str] = {}
+    for feature, fill in value.items():
+        if feature not in features:
+            raise ClusteringConfigError(
+                f"config 'null_fills' names '{feature}', "
+                f"which is not in 'features' {list(features)}"
+            )
+        if isinstance(fill, bool) or not isinstance(fill, int | float | str):
+            raise ClusteringConfigError(
+                f"config 'null_fills' for '{feature}' must be a number or a column name, "
+                f"got {fill!r}"
+            )
+        if isinstance(fill, float) and not math.isfinite(fill):
+            raise ClusteringConfigError(f"config 'null_fills' for '{feature}' must be finite")
+        fills[str(feature)] = fill if isinstance(fill, str) else float(fill)
+    return fills
 
 
 def _one_of(name: str, value: Any, allowed: tuple[str, ...]) -> str:
@@ -125,7 +167,8 @@ class FeatureTransform:
 
     feature_name: str
     transform: str  # one of TRANSFORMS
-    impute_value: float  # replaces nulls, in original units
+    null_fill_column: str | None  # its value replaces a null first, when set
+    impute_value: float  # then replaces any null left, in original units
     mean: float  # of the transformed values
     scale: float  # standard deviation of the transformed values (1 when constant)
 
@@ -149,28 +192,51 @@ def require_features(available: Sequence[str], features: Sequence[str]) -> None:
         )
 
 
-def feature_matrix(frame: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
-    """Numeric matrix of the named columns of `frame`."""
-    require_features(list(frame.columns), features)
+def feature_matrix(
+    frame: pd.DataFrame, features: Sequence[str], fill_columns: Mapping[str, str] | None = None
+) -> np.ndarray:
+    """Numeric matrix of the named columns of `frame`, nulls filled from `fill_columns`."""
+    fill_columns = fill_columns or {}
+    require_features(list(frame.columns), [*features, *fill_columns.values()])
     try:
-        return frame[list(features)].astype("float64").to_numpy()
+        numeric = frame[list(dict.fromkeys([*features, *fill_columns.values()]))].astype("float64")
     except (TypeError, ValueError) as error:
         raise ClusteringConfigError(
-            f"config 'features' must name numeric columns: {error}"
+            f"config 'features' and 'null_fills' must name numeric columns: {error}"
         ) from error
+    columns = [
+        numeric[feature].fillna(numeric[fill_columns[feature]])
+        if feature in fill_columns
+        else numeric[feature]
+        for feature in features
+    ]
+    return np.column_stack([column.to_numpy() for column in columns])
 
 
 def fit_transforms(
-    matrix: np.ndarray, features: Sequence[str], skew_threshold: float
+    matrix: np.ndarray,
+    features: Sequence[str],
+    skew_threshold: float,
+    fill_values: Mapping[str, float] | None = None,
+    fill_columns: Mapping[str, str] | None = None,
 ) -> tuple[FeatureTransform, ...]:
-    """Median imputation, log1p for non-negative features skewed beyond the threshold, z-scores."""
+    """Impute (configured constant, else median), log1p when skewed and non-negative, z-score.
+
+    `matrix` already has column fills applied (feature_matrix); `fill_columns` is recorded so
+    scoring can apply them again.
+    """
+    fill_values = fill_values or {}
+    fill_columns = fill_columns or {}
     transforms = []
     for column, feature in enumerate(features):
         values = matrix[:, column]
         observed = values[~np.isnan(values)]
-        if observed.size == 0:
+        if feature in fill_values:
+            impute_value = fill_values[feature]
+        elif observed.size == 0:
             raise ClusteringConfigError(f"feature '{feature}' has no non-null values to fit on")
-        impute_value = float(np.median(observed))
+        else:
+            impute_value = float(np.median(observed))
         filled = np.where(np.isnan(values), impute_value, values)
         skewness = float(pd.Series(filled).skew()) if filled.size > 2 else 0.0
         is_skewed = filled.min() >= 0 and np.isfinite(skewness) and skewness > skew_threshold
@@ -181,6 +247,7 @@ def fit_transforms(
             FeatureTransform(
                 feature_name=feature,
                 transform=transform,
+                null_fill_column=fill_columns.get(feature),
                 impute_value=impute_value,
                 mean=float(scaler.mean_[0]),
                 scale=float(scaler.scale_[0]),
@@ -212,24 +279,26 @@ def select_k(
 ) -> tuple[int, dict[int, float]]:
     """Pick the k whose k-means partition of a seeded sample scores best on `criterion`.
 
-    Ties go to the smaller k. A single candidate (k fixed in config) is returned unscored.
+    Ties go to the smaller k; a k whose partition has fewer than k distinct segments scores NaN.
     """
-    if len(k_candidates) == 1:
-        return k_candidates[0], {}
     score, larger_is_better = K_SELECTION_CRITERIA[criterion]
     sample = standardized[reproducible_sample(len(standardized), sample_size, random_state)]
     largest = max(k_candidates)
     if largest >= len(sample):
         raise ClusteringConfigError(
-            f"config 'k_max' ({largest}) must be below the number of rows sampled ({len(sample)})"
+            f"config 'k_max' ({largest}) must be below the number of rows sampled "
+            f"({len(sample)}): lower 'k_max' or raise 'k_selection_sample_size'"
         )
     scores: dict[int, float] = {}
     for k in k_candidates:
         labels = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit_predict(sample)
-        scores[k] = float(score(sample, labels)) if len(set(labels)) > 1 else float("nan")
+        scores[k] = float(score(sample, labels)) if len(set(labels)) == k else float("nan")
     ranked = [k for k in k_candidates if np.isfinite(scores[k])]
     if not ranked:
-        raise ValueError(f"no k in {list(k_candidates)} split the sample into several segments")
+        raise ClusteringConfigError(
+            f"no k in {list(k_candidates)} splits the sampled customers into k distinct "
+            "segments: lower 'k_min'"
+        )
     sign = 1.0 if larger_is_better else -1.0
     best = max(ranked, key=lambda k: (sign * scores[k], -k))
     return best, scores
@@ -253,6 +322,15 @@ class SegmentModel:
     def features(self) -> tuple[str, ...]:
         return tuple(transform.feature_name for transform in self.transforms)
 
+    @property
+    def fill_columns(self) -> dict[str, str]:
+        return {t.feature_name: t.null_fill_column for t in self.transforms if t.null_fill_column}
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        fills = [c for c in self.fill_columns.values() if c not in self.features]
+        return (*self.features, *dict.fromkeys(fills))
+
     def centroids_in_original_units(self) -> np.ndarray:
         return np.column_stack(
             [t.inverse(self.centroids[:, i]) for i, t in enumerate(self.transforms)]
@@ -263,7 +341,8 @@ def _model_version(transforms: Sequence[FeatureTransform], centroids: np.ndarray
     payload = json.dumps(
         {
             "transforms": [
-                [t.feature_name, t.transform, t.impute_value, t.mean, t.scale] for t in transforms
+                [t.feature_name, t.transform, t.null_fill_column, t.impute_value, t.mean, t.scale]
+                for t in transforms
             ],
             "centroids": np.round(centroids, 10).tolist(),
         }
@@ -278,26 +357,36 @@ def fit_segment_model(
     trained_at: datetime | None = None,
 ) -> SegmentModel:
     """Fit transforms and k-means on all rows of `frame`; segment ids run 1..k by size."""
-    matrix = feature_matrix(frame, config.features)
+    matrix = feature_matrix(frame, config.features, config.fill_columns)
     if len(matrix) < max(config.k_candidates) + 1:
         raise ClusteringConfigError(
             f"only {len(matrix)} customers to cluster; need more than k "
             f"({max(config.k_candidates)}, from config 'k_max' or 'n_clusters')"
         )
-    transforms = fit_transforms(matrix, config.features, config.skew_threshold)
-    standardized = apply_transforms(matrix, transforms)
-    k, scores = select_k(
-        standardized,
-        config.k_candidates,
-        config.k_selection_criterion,
-        config.k_selection_sample_size,
-        config.random_state,
-        config.n_init,
+    transforms = fit_transforms(
+        matrix, config.features, config.skew_threshold, config.fill_values, config.fill_columns
     )
+    standardized = apply_transforms(matrix, transforms)
+    if config.n_clusters is not None:
+        k, scores = config.n_clusters, {}
+    else:
+        k, scores = select_k(
+            standardized,
+            config.k_candidates,
+            config.k_selection_criterion,
+            config.k_selection_sample_size,
+            config.random_state,
+            config.n_init,
+        )
     kmeans = KMeans(n_clusters=k, n_init=config.n_init, random_state=config.random_state).fit(
         standardized
     )
     sizes = np.bincount(kmeans.labels_, minlength=k)
+    if (sizes == 0).any():
+        raise ClusteringConfigError(
+            f"k-means found only {int((sizes > 0).sum())} distinct segments for k={k}: the "
+            "customers have fewer distinct feature values than k; lower 'n_clusters' or 'k_max'"
+        )
     # Number segments by size (largest first), then by centroid, so ids do not depend on
     # k-means' arbitrary label order.
     order = sorted(range(k), key=lambda i: (-sizes[i], tuple(kmeans.cluster_centers_[i])))
@@ -319,7 +408,8 @@ def fit_segment_model(
 
 def assign_segments(model: SegmentModel, frame: pd.DataFrame) -> pd.DataFrame:
     """Nearest centroid (Euclidean, standardized units) for every row of `frame`."""
-    standardized = apply_transforms(feature_matrix(frame, model.features), model.transforms)
+    matrix = feature_matrix(frame, model.features, model.fill_columns)
+    standardized = apply_transforms(matrix, model.transforms)
     # One centroid at a time keeps memory at n x features, not n x k x features.
     squared = np.column_stack(
         [((standardized - centroid) ** 2).sum(axis=1) for centroid in model.centroids]
@@ -348,6 +438,7 @@ MODEL_COLUMNS: tuple[str, ...] = (
     "feature_position",
     "feature_name",
     "feature_transform",
+    "null_fill_column",
     "impute_value",
     "scaler_mean",
     "scaler_scale",
@@ -377,6 +468,7 @@ def model_to_frame(model: SegmentModel) -> pd.DataFrame:
                     "feature_position": position + 1,
                     "feature_name": transform.feature_name,
                     "feature_transform": transform.transform,
+                    "null_fill_column": transform.null_fill_column,
                     "impute_value": transform.impute_value,
                     "scaler_mean": transform.mean,
                     "scaler_scale": transform.scale,
@@ -403,6 +495,7 @@ def model_from_frame(frame: pd.DataFrame) -> SegmentModel:
         FeatureTransform(
             feature_name=str(row.feature_name),
             transform=str(row.feature_transform),
+            null_fill_column=None if pd.isna(row.null_fill_column) else str(row.null_fill_column),
             impute_value=float(row.impute_value),
             mean=float(row.scaler_mean),
             scale=float(row.scaler_scale),

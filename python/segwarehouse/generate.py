@@ -317,18 +317,24 @@ def generate(config: GeneratorConfig) -> tuple[Tables, pa.Table]:
     order_day = _sample_days(
         rng, cumulative, signup_day[order_customer], active_until[order_customer]
     )
+    # Rows of each customer's block; only customers with orders own a first and last row.
+    block_end = np.cumsum(order_count)
+    has_orders = order_count > 0
+    first_order_row = (block_end - order_count)[has_orders]
+    last_order_row = (block_end - 1)[has_orders]
     # Each customer's first order comes within days of signing up.
-    first_order_row = np.concatenate([[0], np.cumsum(order_count)[:-1]])
     first_lag = rng.geometric(0.5, n) - 1
-    order_day[first_order_row] = np.minimum(signup_day + first_lag, active_until)
-    # Personas that are still active bought recently: their last drawn order moves into the window.
+    order_day[first_order_row] = np.minimum(signup_day + first_lag, active_until)[has_orders]
+    # Personas that are still active bought recently: their last drawn order moves into the
+    # window (for a one-order customer that order is also the first, and recency wins).
     recent_window = np.array([p.last_order_within_days or 0 for p in PERSONAS], dtype=np.int64)[
         persona
     ]
     recent_day = rng.integers(np.maximum(signup_day, last_day - recent_window), last_day + 1)
-    last_order_row = np.cumsum(order_count) - 1
-    needs_recent = (recent_window > 0) & (order_day[last_order_row] < last_day - recent_window)
-    order_day[last_order_row[needs_recent]] = recent_day[needs_recent]
+    needs_recent = (recent_window > 0)[has_orders] & (
+        order_day[last_order_row] < (last_day - recent_window)[has_orders]
+    )
+    order_day[last_order_row[needs_recent]] = recent_day[has_orders][needs_recent]
     order_second = rng.integers(7 * 3600, 23 * 3600, n_orders)
     order_persona = persona[order_customer]
 

@@ -1,5 +1,6 @@
--- Fails when segment revenue does not add up to the net revenue of every order that counts
--- by the as-of date, recomputed here from orders rather than from the feature mart.
+-- Fails when segment revenue does not add up to the net revenue of every order that counts by
+-- the as-of date, recomputed from all orders: an order lost anywhere between staging and the
+-- KPI mart (for instance with a customer left out of the feature marts) breaks the identity.
 with
 
 segment_kpis as (
@@ -7,26 +8,32 @@ segment_kpis as (
 ),
 
 orders as (
-    select * from {{ ref('int_orders_valued') }}
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+order_lines as (
+    select * from {{ ref('stg_shop__order_lines') }}
 ),
 
 as_of_dates as (
     select * from {{ ref('int_as_of_dates_resolved') }}
 ),
 
-customer_features as (
-    select * from {{ ref('fct_customer_features') }}
+counted_orders as (
+    select orders.order_id
+    from orders
+    cross join as_of_dates
+    where
+        orders.order_date <= as_of_dates.as_of_date
+        and orders.status is distinct from 'cancelled'
+        and (orders.returned_at is null or orders.returned_date > as_of_dates.as_of_date)
 ),
 
 order_revenue as (
-    select sum(orders.net_amount) as total_revenue
-    from orders
-    cross join as_of_dates
-    inner join customer_features on orders.customer_id = customer_features.customer_id
-    where
-        orders.order_date <= as_of_dates.as_of_date
-        and not orders.is_cancelled
-        and not coalesce(orders.returned_date <= as_of_dates.as_of_date, false)
+    select sum(order_lines.quantity * order_lines.unit_price - order_lines.discount_amount)
+        as total_revenue
+    from order_lines
+    inner join counted_orders on order_lines.order_id = counted_orders.order_id
 ),
 
 totals as (

@@ -21,6 +21,7 @@ from segwarehouse.clustering import (
 
 VALID_SETTINGS = {
     "features": ["a", "b"],
+    "null_fills": None,
     "k_min": 2,
     "k_max": 6,
     "n_clusters": None,
@@ -61,6 +62,12 @@ def config(**overrides) -> ClusteringConfig:
         pytest.param({"random_state": -1}, "random_state", id="negative-seed"),
         pytest.param({"skew_threshold": "high"}, "skew_threshold", id="threshold-not-number"),
         pytest.param({"n_init": True}, "n_init", id="n-init-bool"),
+        pytest.param({"null_fills": ["a"]}, "null_fills", id="fills-not-a-mapping"),
+        pytest.param({"null_fills": {"z": 0}}, "null_fills", id="fill-for-unknown-feature"),
+        pytest.param(
+            {"null_fills": {"a": None}}, "null_fills", id="fill-neither-number-nor-column"
+        ),
+        pytest.param({"null_fills": {"a": float("inf")}}, "null_fills", id="fill-not-finite"),
     ],
 )
 def test_invalid_settings_fail_naming_the_setting(overrides, setting):
@@ -71,6 +78,39 @@ def test_invalid_settings_fail_naming_the_setting(overrides, setting):
 def test_fixed_k_is_the_only_candidate():
     assert config(n_clusters=4).k_candidates == (4,)
     assert config().k_candidates == (2, 3, 4, 5, 6)
+
+
+def test_null_fills_split_into_constants_and_columns():
+    settings = config(null_fills={"a": 0, "b": "c"})
+    assert settings.fill_values == {"a": 0.0}
+    assert settings.fill_columns == {"b": "c"}
+    assert settings.required_columns == ("a", "b", "c")
+
+
+def test_nulls_take_the_fill_column_then_the_constant_then_the_median():
+    frame = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3, 4, 5],
+            "recency": [10.0, None, 30.0, None, 50.0],
+            "tenure": [100.0, 200.0, 300.0, None, 500.0],
+            "aov": [None, 20.0, 40.0, 60.0, 80.0],
+        }
+    )
+    settings = config(
+        features=["recency", "aov"], null_fills={"recency": "tenure", "aov": 0}, n_clusters=2
+    )
+    matrix = feature_matrix(frame, settings.features, settings.fill_columns)
+    # customer 2 takes its tenure; customer 4 has no tenure either, so stays null for the median
+    np.testing.assert_array_equal(matrix[:, 0], [10.0, 200.0, 30.0, np.nan, 50.0])
+    model = fit_segment_model(frame, settings)
+    recency, aov = model.transforms
+    assert recency.null_fill_column == "tenure"
+    assert recency.impute_value == 40.0  # median of 10, 200, 30, 50
+    assert aov.null_fill_column is None
+    assert aov.impute_value == 0.0
+    restored = model_from_frame(model_to_frame(model))
+    assert restored.transforms == model.transforms
+    assert restored.required_columns == ("recency", "aov", "tenure")
 
 
 def test_unknown_feature_names_the_available_columns():
@@ -130,8 +170,24 @@ def test_each_criterion_finds_four_separated_groups(criterion):
     assert set(scores) == set(range(2, 8))
 
 
+def test_a_single_k_in_the_range_is_still_scored():
+    model = fit_segment_model(blobs(), config(k_min=4, k_max=4))
+    assert model.k == 4
+    assert model.k_selection_criterion == "calinski_harabasz"
+    assert set(model.k_scores) == {4}
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_fewer_distinct_customers_than_k_is_refused():
+    frame = pd.DataFrame({"customer_id": range(40), "a": [0.0, 1.0] * 20, "b": [5.0, 7.0] * 20})
+    with pytest.raises(ClusteringConfigError, match="only 2 distinct segments for k=3"):
+        fit_segment_model(frame, config(n_clusters=3))
+    with pytest.raises(ClusteringConfigError, match="lower 'k_min'"):
+        fit_segment_model(frame, config(k_min=3, k_max=4))
+
+
 def test_k_search_refuses_k_above_the_sample():
-    with pytest.raises(ClusteringConfigError, match="'k_max'"):
+    with pytest.raises(ClusteringConfigError, match=r"'k_max'.*'k_selection_sample_size'"):
         select_k(np.random.default_rng(0).normal(size=(20, 2)), [3, 30], "silhouette", 20, 0, 1)
 
 

@@ -113,6 +113,21 @@ def test_command_line_writes_raw_and_ground_truth_separately(tmp_path, capsys):
     assert "generated customers 50" in capsys.readouterr().out
 
 
+def test_personas_that_may_place_no_order_keep_every_order_after_signup(monkeypatch):
+    import dataclasses
+
+    from segwarehouse import generate as generator
+
+    patched = tuple(dataclasses.replace(p, minimum_orders=0) for p in PERSONAS)
+    monkeypatch.setattr(generator, "PERSONAS", patched)
+    tables, _ = generator.generate(GeneratorConfig(n_customers=400, seed=5))
+    customers = tables["customers"].to_pandas().set_index("id")
+    orders = tables["orders"].to_pandas()
+    assert orders["customer_id"].nunique() < 400  # some customers really have no order
+    signup = customers.loc[orders["customer_id"], "signup_date"].to_numpy().astype("datetime64[D]")
+    assert (orders["ordered_at"].to_numpy().astype("datetime64[D]") >= signup).all()
+
+
 def test_invalid_size_is_refused():
     with pytest.raises(ValueError, match="n_customers"):
         GeneratorConfig(n_customers=0, seed=1)

@@ -53,7 +53,7 @@ def test_stored_model_reproduces_the_published_membership(warehouse):
     segment_model = model_from_frame(
         warehouse.sql("select * from intermediate.int_segment_models_fitted").df()
     )
-    columns = ", ".join(["customer_id", *segment_model.features])
+    columns = ", ".join(["customer_id", *segment_model.required_columns])
     features = warehouse.sql(f"select {columns} from marts.fct_customer_features").df()
     rescored = assign_segments(segment_model, features)
     published = warehouse.sql(
