@@ -30,7 +30,8 @@ final as (
         orders.discount_code,
         orders.returned_at,
         orders.returned_date,
-        orders.status is not distinct from 'cancelled' as is_cancelled,
+        -- A null status is not a cancellation: the order stays (and fails a staging test).
+        coalesce(orders.status = 'cancelled', false) as is_cancelled,
         orders.discount_code is not null
         or coalesce(line_totals.discount_amount, 0) > 0 as has_discount,
         coalesce(line_totals.line_count, 0) as line_count,

@@ -30,8 +30,10 @@ counted_orders as (
 ),
 
 order_revenue as (
-    select sum(order_lines.quantity * order_lines.unit_price - order_lines.discount_amount)
-        as total_revenue
+    select
+        sum(
+            order_lines.quantity * order_lines.unit_price - order_lines.discount_amount
+        ) as total_revenue
     from order_lines
     inner join counted_orders on order_lines.order_id = counted_orders.order_id
 ),
