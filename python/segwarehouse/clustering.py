@@ -104,8 +104,7 @@ class ClusteringConfig:
 
     @property
     def required_columns(self) -> tuple[str, ...]:
-        fills = [c for c in self.fill_columns.values() if c not in self.features]
-        return (*self.features, *dict.fromkeys(fills))
+        return required_columns(self.features, self.fill_columns)
 
     @property
     def k_candidates(self) -> tuple[int, ...]:
@@ -182,6 +181,11 @@ class FeatureTransform:
         return np.expm1(transformed) if self.transform == "log1p" else transformed
 
 
+def required_columns(features: Sequence[str], fill_columns: Mapping[str, str]) -> tuple[str, ...]:
+    """The features, then each fill column that is not itself a feature, without repeats."""
+    return tuple(dict.fromkeys([*features, *fill_columns.values()]))
+
+
 def require_features(available: Sequence[str], features: Sequence[str]) -> None:
     """Raise, naming the setting and the allowed columns, when a feature does not exist."""
     missing = [feature for feature in features if feature not in available]
@@ -197,20 +201,21 @@ def feature_matrix(
 ) -> np.ndarray:
     """Numeric matrix of the named columns of `frame`, nulls filled from `fill_columns`."""
     fill_columns = fill_columns or {}
-    require_features(list(frame.columns), [*features, *fill_columns.values()])
+    needed = required_columns(features, fill_columns)
+    require_features(list(frame.columns), needed)
     try:
-        numeric = frame[list(dict.fromkeys([*features, *fill_columns.values()]))].astype("float64")
+        numeric = frame[list(needed)].astype("float64")
     except (TypeError, ValueError) as error:
         raise ClusteringConfigError(
             f"config 'features' and 'null_fills' must name numeric columns: {error}"
         ) from error
-    columns = [
+    filled = [
         numeric[feature].fillna(numeric[fill_columns[feature]])
         if feature in fill_columns
         else numeric[feature]
         for feature in features
     ]
-    return np.column_stack([column.to_numpy() for column in columns])
+    return np.column_stack([column.to_numpy() for column in filled])
 
 
 def fit_transforms(
@@ -328,8 +333,7 @@ class SegmentModel:
 
     @property
     def required_columns(self) -> tuple[str, ...]:
-        fills = [c for c in self.fill_columns.values() if c not in self.features]
-        return (*self.features, *dict.fromkeys(fills))
+        return required_columns(self.features, self.fill_columns)
 
     def centroids_in_original_units(self) -> np.ndarray:
         return np.column_stack(
