@@ -5,7 +5,7 @@ web_sessions as (
 ),
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('int_orders_valued') }}
 ),
 
 as_of_dates as (
@@ -21,7 +21,7 @@ sessions_as_of as (
         web_sessions.pages_viewed,
         coalesce(
             orders.order_date <= as_of_dates.as_of_date
-            and orders.status is distinct from 'cancelled',
+            and not orders.is_cancelled,
             false
         ) as is_converted
     from web_sessions

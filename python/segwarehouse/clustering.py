@@ -21,7 +21,6 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 from sklearn.preprocessing import StandardScaler
 
-TRANSFORMS: tuple[str, ...] = ("none", "log1p")
 # Criterion name -> (scoring function, True when larger is better).
 K_SELECTION_CRITERIA: dict[str, tuple[Any, bool]] = {
     "calinski_harabasz": (calinski_harabasz_score, True),
@@ -165,7 +164,7 @@ class FeatureTransform:
     """How one feature becomes one standardized model input."""
 
     feature_name: str
-    transform: str  # one of TRANSFORMS
+    transform: str  # "none" or "log1p"
     null_fill_column: str | None  # its value replaces a null first, when set
     impute_value: float  # then replaces any null left, in original units
     mean: float  # of the transformed values
