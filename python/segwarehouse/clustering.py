@@ -1,8 +1,12 @@
-"""Customer segmentation by k-means: preprocess -> choose k -> fit -> assign.
+"""Customer segmentation by k-means: preprocess -> choose k -> fit -> match ids -> name -> assign.
 
 Every step is a pure function of its inputs and a fixed random state. The fitted model is a
 plain dataclass that round-trips through a long table (one row per segment and feature), so
-dbt stores it as a model and a separate step scores customers against it.
+dbt keeps every trained version in a table and scores customers against the latest one in SQL.
+
+Segment ids are stable across retrains: a new model's centroids are matched one-to-one to the
+previous model's (optimal assignment on centroid distance, in the new model's standardized
+units) and a matched segment keeps its id and name; an unmatched one gets a never-used id.
 """
 
 from __future__ import annotations
@@ -10,16 +14,20 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial.distance import cdist
 from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 from sklearn.preprocessing import StandardScaler
+
+from segwarehouse.naming import SegmentLabel, label_segments
 
 # Criterion name -> (scoring function, True when larger is better).
 K_SELECTION_CRITERIA: dict[str, tuple[Any, bool]] = {
@@ -47,6 +55,10 @@ class ClusteringConfig:
     random_state: int
     skew_threshold: float
     n_init: int
+    # Above this many customers the model is fitted on a seeded sample of this size.
+    max_training_rows: int
+    # Largest centroid distance (standardized units) at which a new segment inherits an old id.
+    id_match_max_distance: float
 
     @classmethod
     def from_settings(
@@ -62,6 +74,8 @@ class ClusteringConfig:
         random_state: Any,
         skew_threshold: Any,
         n_init: Any,
+        max_training_rows: Any,
+        id_match_max_distance: Any,
     ) -> ClusteringConfig:
         """Validate settings as read from dbt model config; raise naming the bad setting."""
         if not isinstance(features, list | tuple) or not features:
@@ -86,7 +100,13 @@ class ClusteringConfig:
             random_state=_integer("random_state", random_state, minimum=0),
             skew_threshold=_number("skew_threshold", skew_threshold),
             n_init=_integer("n_init", n_init, minimum=1),
+            max_training_rows=_integer("max_training_rows", max_training_rows, minimum=10),
+            id_match_max_distance=_number("id_match_max_distance", id_match_max_distance),
         )
+        if config.id_match_max_distance < 0:
+            raise ClusteringConfigError(
+                f"config 'id_match_max_distance' must be >= 0, got {id_match_max_distance!r}"
+            )
         if config.k_max < config.k_min:
             raise ClusteringConfigError(
                 f"config 'k_max' ({config.k_max}) must be >= 'k_min' ({config.k_min})"
@@ -110,6 +130,25 @@ class ClusteringConfig:
         if self.n_clusters is not None:
             return (self.n_clusters,)
         return tuple(range(self.k_min, self.k_max + 1))
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of every setting that shapes the fitted model; a change triggers a retrain.
+
+        id_match_max_distance is left out: it only matters when a retrain happens anyway.
+        """
+        settings = {
+            "features": list(self.features),
+            "null_fills": dict(sorted(self.null_fills.items())),
+            "k_candidates": list(self.k_candidates),
+            "k_selection_criterion": self.k_selection_criterion,
+            "k_selection_sample_size": self.k_selection_sample_size,
+            "random_state": self.random_state,
+            "skew_threshold": self.skew_threshold,
+            "n_init": self.n_init,
+            "max_training_rows": self.max_training_rows,
+        }
+        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _integer(name: str, value: Any, minimum: int) -> int:
@@ -172,7 +211,9 @@ class FeatureTransform:
 
     def forward(self, values: np.ndarray) -> np.ndarray:
         filled = np.where(np.isnan(values), self.impute_value, values)
-        transformed = np.log1p(filled) if self.transform == "log1p" else filled
+        # log1p was chosen because training values were >= 0; a later negative (say, refunds
+        # above spend) is clamped to 0 rather than turned into NaN. The SQL scorer does the same.
+        transformed = np.log1p(np.maximum(filled, 0.0)) if self.transform == "log1p" else filled
         return (transformed - self.mean) / self.scale
 
     def inverse(self, standardized: np.ndarray) -> np.ndarray:
@@ -309,18 +350,34 @@ def select_k(
 
 
 @dataclass(frozen=True)
+class ModelQuality:
+    """How well separated the fitted segments are, on the training rows."""
+
+    silhouette: float  # on a seeded sample of k_selection_sample_size rows; larger is better
+    davies_bouldin: float  # smaller is better
+    calinski_harabasz: float  # larger is better
+    inertia: float  # k-means objective: within-segment sum of squared distances
+
+
+@dataclass(frozen=True)
 class SegmentModel:
     model_version: str
     trained_at: datetime
     as_of_date: date | None
+    config_fingerprint: str
+    retrain_reason: str  # a RETRAIN_REASONS value
     k: int
     k_selection_criterion: str  # a K_SELECTION_CRITERIA key, or "fixed" when set in config
     k_scores: dict[int, float]
-    n_training_rows: int
+    n_customers: int  # customers with features when the model was trained
+    n_training_rows: int  # of which the model was fitted on (a seeded sample above the cap)
     random_state: int
     transforms: tuple[FeatureTransform, ...]
-    centroids: np.ndarray  # (k, n_features), standardized units, row i is segment i + 1
-    segment_sizes: tuple[int, ...]
+    segment_ids: tuple[int, ...]  # ascending; row i of centroids is segment segment_ids[i]
+    centroids: np.ndarray  # (k, n_features), standardized units
+    segment_sizes: tuple[int, ...]  # training rows per segment
+    labels: tuple[SegmentLabel, ...]
+    quality: ModelQuality
 
     @property
     def features(self) -> tuple[str, ...]:
@@ -339,18 +396,94 @@ class SegmentModel:
             [t.inverse(self.centroids[:, i]) for i, t in enumerate(self.transforms)]
         )
 
+    def labels_by_id(self) -> dict[int, SegmentLabel]:
+        return dict(zip(self.segment_ids, self.labels, strict=True))
 
-def _model_version(transforms: Sequence[FeatureTransform], centroids: np.ndarray) -> str:
+
+RETRAIN_REASONS = ("no_model", "config_changed", "requested")
+
+
+def why_retrain(
+    latest_fingerprint: str | None, config_fingerprint: str, requested: bool
+) -> str | None:
+    """Why a new model must be trained now, or None to keep scoring with the stored one."""
+    if latest_fingerprint is None:
+        return "no_model"
+    if latest_fingerprint != config_fingerprint:
+        return "config_changed"
+    if requested:
+        return "requested"
+    return None
+
+
+def _model_version(
+    trained_at: datetime,
+    transforms: Sequence[FeatureTransform],
+    segment_ids: Sequence[int],
+    centroids: np.ndarray,
+) -> str:
+    """Hash of the training time and the fitted parameters: unique per training run."""
     payload = json.dumps(
         {
+            "trained_at": trained_at.isoformat(),
             "transforms": [
                 [t.feature_name, t.transform, t.null_fill_column, t.impute_value, t.mean, t.scale]
                 for t in transforms
             ],
+            "segment_ids": [int(i) for i in segment_ids],
             "centroids": np.round(centroids, 10).tolist(),
         }
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+def match_segment_ids(
+    previous: SegmentModel,
+    transforms: Sequence[FeatureTransform],
+    centroids: np.ndarray,
+    sizes: Sequence[int],
+    max_distance: float,
+    next_id: int,
+) -> tuple[int, ...]:
+    """Segment id for each row of `centroids`, inherited from `previous` where they match.
+
+    Previous centroids are mapped to original units, then through the new transforms, so both
+    sets are compared in the new model's standardized units over the features they share. An
+    optimal one-to-one assignment (Hungarian) pairs them; a pair farther apart than
+    `max_distance` is no match. Unmatched segments get ids from `next_id` up, largest first.
+    """
+    features = [t.feature_name for t in transforms]
+    shared = [feature for feature in features if feature in previous.features]
+    ids: list[int | None] = [None] * len(centroids)
+    if shared:
+        new_columns = [features.index(feature) for feature in shared]
+        previous_original = previous.centroids_in_original_units()
+        previous_in_new_units = np.column_stack(
+            [
+                transforms[column].forward(previous_original[:, previous.features.index(feature)])
+                for feature, column in zip(shared, new_columns, strict=True)
+            ]
+        )
+        distances = cdist(centroids[:, new_columns], previous_in_new_units)
+        for new_row, previous_row in zip(*linear_sum_assignment(distances), strict=True):
+            if distances[new_row, previous_row] <= max_distance:
+                ids[new_row] = previous.segment_ids[previous_row]
+    unmatched = sorted((i for i, id_ in enumerate(ids) if id_ is None), key=lambda i: -sizes[i])
+    for offset, row in enumerate(unmatched):
+        ids[row] = next_id + offset
+    return tuple(int(id_) for id_ in ids if id_ is not None)
+
+
+def _quality(
+    standardized: np.ndarray, labels: np.ndarray, inertia: float, sample_size: int, seed: int
+) -> ModelQuality:
+    sample = reproducible_sample(len(standardized), sample_size, seed)
+    return ModelQuality(
+        silhouette=float(silhouette_score(standardized[sample], labels[sample])),
+        davies_bouldin=float(davies_bouldin_score(standardized, labels)),
+        calinski_harabasz=float(calinski_harabasz_score(standardized, labels)),
+        inertia=float(inertia),
+    )
 
 
 def fit_segment_model(
@@ -358,9 +491,20 @@ def fit_segment_model(
     config: ClusteringConfig,
     as_of_date: date | None = None,
     trained_at: datetime | None = None,
+    previous: SegmentModel | None = None,
+    next_segment_id: int = 1,
+    retrain_reason: str = "no_model",
 ) -> SegmentModel:
-    """Fit transforms and k-means on all rows of `frame`; segment ids run 1..k by size."""
-    matrix = feature_matrix(frame, config.features, config.fill_columns)
+    """Fit transforms and k-means on `frame` (a seeded sample above max_training_rows).
+
+    Without `previous`, segment ids run from `next_segment_id` by size, largest first. With it,
+    matched segments keep their id and label (match_segment_ids); new ones count on from
+    `next_segment_id`, which must exceed every id used before.
+    """
+    all_rows = feature_matrix(frame, config.features, config.fill_columns)
+    matrix = all_rows[
+        reproducible_sample(len(all_rows), config.max_training_rows, config.random_state)
+    ]
     if len(matrix) < max(config.k_candidates) + 1:
         raise ClusteringConfigError(
             f"only {len(matrix)} customers to cluster; need more than k "
@@ -390,27 +534,73 @@ def fit_segment_model(
             f"k-means found only {int((sizes > 0).sum())} distinct segments for k={k}: the "
             "customers have fewer distinct feature values than k; lower 'n_clusters' or 'k_max'"
         )
-    # Number segments by size (largest first), then by centroid, so ids do not depend on
-    # k-means' arbitrary label order.
+    # Order rows by size (largest first), then by centroid, so ids do not depend on k-means'
+    # arbitrary label order.
     order = sorted(range(k), key=lambda i: (-sizes[i], tuple(kmeans.cluster_centers_[i])))
     centroids = kmeans.cluster_centers_[order]
+    ordered_sizes = [int(sizes[i]) for i in order]
+    if previous is None:
+        segment_ids = tuple(range(next_segment_id, next_segment_id + k))
+    else:
+        segment_ids = match_segment_ids(
+            previous,
+            transforms,
+            centroids,
+            ordered_sizes,
+            config.id_match_max_distance,
+            next_segment_id,
+        )
+    by_id = np.argsort(segment_ids)
+    segment_ids = tuple(segment_ids[i] for i in by_id)
+    centroids = centroids[by_id]
+    ordered_sizes = [ordered_sizes[i] for i in by_id]
+    inherited = (
+        {i: label for i, label in previous.labels_by_id().items() if i in segment_ids}
+        if previous is not None
+        else {}
+    )
+    original = np.column_stack([t.inverse(centroids[:, i]) for i, t in enumerate(transforms)])
+    labels = label_segments(
+        config.features,
+        centroids,
+        original,
+        segment_ids,
+        [size / len(matrix) for size in ordered_sizes],
+        inherited,
+    )
+    trained_at = trained_at or datetime.now(UTC).replace(tzinfo=None)
     return SegmentModel(
-        model_version=_model_version(transforms, centroids),
-        trained_at=trained_at or datetime.now(UTC).replace(tzinfo=None),
+        model_version=_model_version(trained_at, transforms, segment_ids, centroids),
+        trained_at=trained_at,
         as_of_date=as_of_date,
+        config_fingerprint=config.fingerprint,
+        retrain_reason=retrain_reason,
         k=k,
         k_selection_criterion=config.k_selection_criterion if scores else "fixed",
         k_scores=scores,
+        n_customers=len(all_rows),
         n_training_rows=len(matrix),
         random_state=config.random_state,
         transforms=transforms,
+        segment_ids=segment_ids,
         centroids=centroids,
-        segment_sizes=tuple(int(sizes[i]) for i in order),
+        segment_sizes=tuple(ordered_sizes),
+        labels=tuple(labels[i] for i in segment_ids),
+        quality=_quality(
+            standardized,
+            kmeans.labels_,
+            kmeans.inertia_,
+            config.k_selection_sample_size,
+            config.random_state,
+        ),
     )
 
 
 def assign_segments(model: SegmentModel, frame: pd.DataFrame) -> pd.DataFrame:
-    """Nearest centroid (Euclidean, standardized units) for every row of `frame`."""
+    """Nearest centroid (Euclidean, standardized units) for every row of `frame`.
+
+    Equidistant centroids go to the smaller segment id, as in the SQL scorer.
+    """
     matrix = feature_matrix(frame, model.features, model.fill_columns)
     standardized = apply_transforms(matrix, model.transforms)
     # One centroid at a time keeps memory at n x features, not n x k x features.
@@ -421,53 +611,76 @@ def assign_segments(model: SegmentModel, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             ID_COLUMN: frame[ID_COLUMN].to_numpy(),
-            "segment_id": (nearest + 1).astype("int32"),
+            "segment_id": np.asarray(model.segment_ids, dtype="int32")[nearest],
             "distance_to_centroid": np.sqrt(squared[np.arange(len(nearest)), nearest]),
         }
     )
 
 
-MODEL_COLUMNS: tuple[str, ...] = (
-    "_model_version",
-    "_trained_at",
-    "as_of_date",
-    "k",
-    "k_selection_criterion",
-    "k_scores",
-    "n_training_rows",
-    "random_state",
-    "segment_id",
-    "segment_size",
-    "feature_position",
-    "feature_name",
-    "feature_transform",
-    "null_fill_column",
-    "impute_value",
-    "scaler_mean",
-    "scaler_scale",
-    "centroid_standardized",
-    "centroid_value",
-)
+# Column -> dtype of the stored model table, so an empty frame (no retrain) keeps its types.
+MODEL_COLUMNS: dict[str, str] = {
+    "_model_version": "object",
+    "_trained_at": "datetime64[us]",
+    "_config_fingerprint": "object",
+    "retrain_reason": "object",
+    "as_of_date": "datetime64[us]",
+    "k": "int64",
+    "k_selection_criterion": "object",
+    "k_scores": "object",
+    "n_customers": "int64",
+    "n_training_rows": "int64",
+    "random_state": "int64",
+    "silhouette_score": "float64",
+    "davies_bouldin_score": "float64",
+    "calinski_harabasz_score": "float64",
+    "inertia": "float64",
+    "segment_id": "int64",
+    "segment_name": "object",
+    "segment_description": "object",
+    "segment_size": "int64",
+    "feature_position": "int64",
+    "feature_name": "object",
+    "feature_transform": "object",
+    "null_fill_column": "object",
+    "impute_value": "float64",
+    "scaler_mean": "float64",
+    "scaler_scale": "float64",
+    "centroid_standardized": "float64",
+    "centroid_value": "float64",
+}
+
+
+def empty_model_frame() -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in MODEL_COLUMNS.items()})
 
 
 def model_to_frame(model: SegmentModel) -> pd.DataFrame:
     """The model as one row per segment and feature; run-level values repeat on every row."""
     original = model.centroids_in_original_units()
     rows = []
-    for segment in range(model.k):
+    for row, segment_id in enumerate(model.segment_ids):
         for position, transform in enumerate(model.transforms):
             rows.append(
                 {
                     "_model_version": model.model_version,
                     "_trained_at": model.trained_at,
+                    "_config_fingerprint": model.config_fingerprint,
+                    "retrain_reason": model.retrain_reason,
                     "as_of_date": model.as_of_date,
                     "k": model.k,
                     "k_selection_criterion": model.k_selection_criterion,
                     "k_scores": json.dumps({str(k): v for k, v in model.k_scores.items()}),
+                    "n_customers": model.n_customers,
                     "n_training_rows": model.n_training_rows,
                     "random_state": model.random_state,
-                    "segment_id": segment + 1,
-                    "segment_size": model.segment_sizes[segment],
+                    "silhouette_score": model.quality.silhouette,
+                    "davies_bouldin_score": model.quality.davies_bouldin,
+                    "calinski_harabasz_score": model.quality.calinski_harabasz,
+                    "inertia": model.quality.inertia,
+                    "segment_id": segment_id,
+                    "segment_name": model.labels[row].name,
+                    "segment_description": model.labels[row].description,
+                    "segment_size": model.segment_sizes[row],
                     "feature_position": position + 1,
                     "feature_name": transform.feature_name,
                     "feature_transform": transform.transform,
@@ -475,13 +688,20 @@ def model_to_frame(model: SegmentModel) -> pd.DataFrame:
                     "impute_value": transform.impute_value,
                     "scaler_mean": transform.mean,
                     "scaler_scale": transform.scale,
-                    "centroid_standardized": float(model.centroids[segment, position]),
-                    "centroid_value": float(original[segment, position]),
+                    "centroid_standardized": float(model.centroids[row, position]),
+                    "centroid_value": float(original[row, position]),
                 }
             )
     frame = pd.DataFrame(rows, columns=list(MODEL_COLUMNS))
-    frame["as_of_date"] = pd.to_datetime(frame["as_of_date"]).dt.date
-    return frame
+    return frame.astype({"_trained_at": "datetime64[us]", "as_of_date": "datetime64[us]"})
+
+
+def latest_model_rows(history: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the most recently trained model in a table of model versions."""
+    if history.empty:
+        return history
+    latest = history.sort_values(["_trained_at", "_model_version"]).iloc[-1]["_model_version"]
+    return history[history["_model_version"] == latest]
 
 
 def model_from_frame(frame: pd.DataFrame) -> SegmentModel:
@@ -494,6 +714,7 @@ def model_from_frame(frame: pd.DataFrame) -> SegmentModel:
     frame = frame.sort_values(["segment_id", "feature_position"])
     first = frame.iloc[0]
     per_feature = frame[frame["segment_id"] == first["segment_id"]]
+    per_segment = frame.groupby("segment_id", sort=True).first()
     transforms = tuple(
         FeatureTransform(
             feature_name=str(row.feature_name),
@@ -507,18 +728,77 @@ def model_from_frame(frame: pd.DataFrame) -> SegmentModel:
     )
     k = int(first["k"])
     centroids = frame["centroid_standardized"].to_numpy(dtype="float64").reshape(k, -1)
-    sizes = frame.groupby("segment_id")["segment_size"].first()
     as_of = first["as_of_date"]
     return SegmentModel(
         model_version=str(first["_model_version"]),
         trained_at=pd.Timestamp(first["_trained_at"]).to_pydatetime(),
         as_of_date=None if pd.isna(as_of) else pd.Timestamp(as_of).date(),
+        config_fingerprint=str(first["_config_fingerprint"]),
+        retrain_reason=str(first["retrain_reason"]),
         k=k,
         k_selection_criterion=str(first["k_selection_criterion"]),
         k_scores={int(key): value for key, value in json.loads(first["k_scores"]).items()},
+        n_customers=int(first["n_customers"]),
         n_training_rows=int(first["n_training_rows"]),
         random_state=int(first["random_state"]),
         transforms=transforms,
+        segment_ids=tuple(int(i) for i in per_segment.index),
         centroids=centroids,
-        segment_sizes=tuple(int(size) for size in sizes),
+        segment_sizes=tuple(int(size) for size in per_segment["segment_size"]),
+        labels=tuple(
+            SegmentLabel(name=str(row.segment_name), description=str(row.segment_description))
+            for row in per_segment.itertuples()
+        ),
+        quality=ModelQuality(
+            silhouette=float(first["silhouette_score"]),
+            davies_bouldin=float(first["davies_bouldin_score"]),
+            calinski_harabasz=float(first["calinski_harabasz_score"]),
+            inertia=float(first["inertia"]),
+        ),
     )
+
+
+def train_if_due(
+    history: pd.DataFrame | None,
+    load_features: Callable[[], pd.DataFrame],
+    config: ClusteringConfig,
+    retrain_requested: bool,
+    trained_at: datetime | None = None,
+) -> pd.DataFrame:
+    """New model rows to append to `history` (all stored versions), or none when not due.
+
+    A model is trained when none is stored, when the settings' fingerprint differs from the
+    latest model's, or on request. `load_features` is only called then, so a scoring run
+    reads nothing but the history.
+    """
+    latest_rows = latest_model_rows(history) if history is not None else None
+    has_model = latest_rows is not None and not latest_rows.empty
+    previous = model_from_frame(latest_rows) if has_model else None
+    reason = why_retrain(
+        previous.config_fingerprint if previous else None, config.fingerprint, retrain_requested
+    )
+    if reason is None:
+        return empty_model_frame()
+    features = load_features()
+    as_of_values = features["as_of_date"].dropna().unique() if "as_of_date" in features else []
+    as_of_date = pd.Timestamp(as_of_values[0]).date() if len(as_of_values) else None
+    next_id = int(history["segment_id"].max()) + 1 if has_model else 1
+    model = fit_segment_model(
+        features,
+        config,
+        as_of_date=as_of_date,
+        trained_at=trained_at,
+        previous=previous,
+        next_segment_id=next_id,
+        retrain_reason=reason,
+    )
+    return model_to_frame(model)
+
+
+def parse_flag(name: str, value: Any) -> bool:
+    """A boolean model setting; project vars reach YAML config as strings like 'False'."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+        return value.strip().lower() == "true"
+    raise ClusteringConfigError(f"config '{name}' must be true or false, got {value!r}")

@@ -9,6 +9,7 @@
 -- depends_on: {{ ref('dim_segment_profiles') }}
 -- depends_on: {{ ref('fct_segment_kpis') }}
 -- depends_on: {{ ref('fct_segment_model_runs') }}
+-- depends_on: {{ ref('dim_segments') }}
 with
 
 mart_columns as (
@@ -27,5 +28,6 @@ where
         '(^|_)(first_name|last_name|full_name|name|email|email_address|phone|phone_number'
         || '|birth_date|date_of_birth)$'
     )
-    and lower(column_name) != 'feature_name'
+    -- Names of features and segments are labels we make, not people's names.
+    and not regexp_matches(lower(column_name), '(^|_)(feature|segment)_name$')
     and not starts_with(lower(column_name), 'has_')

@@ -1,6 +1,7 @@
--- Fails when segment revenue does not add up to the net revenue of every order that counts by
--- the as-of date, recomputed from all orders: an order lost anywhere between staging and the
--- KPI mart (for instance with a customer left out of the feature marts) breaks the identity.
+-- Fails with each segmentation (kmeans, rfm) whose segment revenue does not add up to the net
+-- revenue of every order that counts by the as-of date, recomputed from all orders: an order
+-- lost anywhere between staging and the KPI mart (for instance with a customer left out of
+-- the feature marts) breaks the identity.
 with
 
 segment_kpis as (
@@ -38,14 +39,29 @@ order_revenue as (
     inner join counted_orders on order_lines.order_id = counted_orders.order_id
 ),
 
-totals as (
+segmentation_revenue as (
     select
-        (select sum(segment_kpis.revenue) as revenue from segment_kpis)
-            as segment_revenue_total,
-        (select coalesce(order_revenue.total_revenue, 0) as revenue from order_revenue)
-            as order_revenue_total
+        segmentation,
+        sum(revenue) as segment_revenue_total
+    from segment_kpis
+    group by all
+),
+
+expected_segmentations as (
+    select unnest(['kmeans', 'rfm']) as segmentation
 )
 
-select *
-from totals
-where abs(segment_revenue_total - order_revenue_total) > 0.005
+select
+    expected_segmentations.segmentation,
+    segmentation_revenue.segment_revenue_total,
+    coalesce(order_revenue.total_revenue, 0) as order_revenue_total
+from expected_segmentations
+cross join order_revenue
+left join segmentation_revenue
+    on expected_segmentations.segmentation = segmentation_revenue.segmentation
+where
+    coalesce(
+        abs(segmentation_revenue.segment_revenue_total - coalesce(order_revenue.total_revenue, 0))
+        <= 0.005,
+        false
+    ) = false

@@ -1,4 +1,5 @@
--- Fails when the KPI mart's segment sizes do not add up to the customers in the feature mart.
+-- Fails with each segmentation (kmeans, rfm) whose segment sizes in the KPI mart do not add
+-- up to the customers in the feature mart.
 with
 
 segment_kpis as (
@@ -9,13 +10,31 @@ customer_features as (
     select * from {{ ref('fct_customer_features') }}
 ),
 
-totals as (
+segmentation_totals as (
     select
-        (select sum(segment_kpis.customer_count) as customers from segment_kpis)
-            as segment_customer_total,
-        (select count(*) as customers from customer_features) as customer_total
+        segmentation,
+        sum(customer_count) as segment_customer_total
+    from segment_kpis
+    group by all
+),
+
+customer_total as (
+    select count(*) as customer_total
+    from customer_features
+),
+
+expected_segmentations as (
+    select unnest(['kmeans', 'rfm']) as segmentation
 )
 
-select *
-from totals
-where segment_customer_total is distinct from customer_total
+select
+    expected_segmentations.segmentation,
+    segmentation_totals.segment_customer_total,
+    customer_total.customer_total
+from expected_segmentations
+cross join customer_total
+left join segmentation_totals
+    on expected_segmentations.segmentation = segmentation_totals.segmentation
+where
+    coalesce(segmentation_totals.segment_customer_total = customer_total.customer_total, false)
+    = false

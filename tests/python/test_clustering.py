@@ -13,10 +13,14 @@ from segwarehouse.clustering import (
     feature_matrix,
     fit_segment_model,
     fit_transforms,
+    latest_model_rows,
     model_from_frame,
     model_to_frame,
+    parse_flag,
     reproducible_sample,
     select_k,
+    train_if_due,
+    why_retrain,
 )
 
 VALID_SETTINGS = {
@@ -30,6 +34,8 @@ VALID_SETTINGS = {
     "random_state": 0,
     "skew_threshold": 2.0,
     "n_init": 4,
+    "max_training_rows": 100_000,
+    "id_match_max_distance": 1.0,
 }
 
 
@@ -68,6 +74,10 @@ def config(**overrides) -> ClusteringConfig:
             {"null_fills": {"a": None}}, "null_fills", id="fill-neither-number-nor-column"
         ),
         pytest.param({"null_fills": {"a": float("inf")}}, "null_fills", id="fill-not-finite"),
+        pytest.param({"max_training_rows": 5}, "max_training_rows", id="training-cap-tiny"),
+        pytest.param(
+            {"id_match_max_distance": -1}, "id_match_max_distance", id="negative-match-distance"
+        ),
     ],
 )
 def test_invalid_settings_fail_naming_the_setting(overrides, setting):
@@ -225,10 +235,13 @@ def test_assignment_matches_scikit_learn_predict():
 
 
 def test_same_data_and_seed_give_the_same_model():
-    first = fit_segment_model(blobs(), config())
-    second = fit_segment_model(blobs(), config())
+    trained_at = datetime(2025, 2, 1, 6, 0)
+    first = fit_segment_model(blobs(), config(), trained_at=trained_at)
+    second = fit_segment_model(blobs(), config(), trained_at=trained_at)
     assert first.model_version == second.model_version
     np.testing.assert_array_equal(first.centroids, second.centroids)
+    later = fit_segment_model(blobs(), config(), trained_at=datetime(2025, 3, 1))
+    assert later.model_version != first.model_version, "each training run is its own version"
 
 
 def test_fixed_k_skips_the_search():
@@ -277,3 +290,158 @@ def test_empty_or_mixed_model_tables_are_refused():
     table.loc[0, "_model_version"] = "other"
     with pytest.raises(ValueError, match="one stored model version"):
         model_from_frame(table)
+
+
+def test_every_fit_records_its_quality():
+    model = fit_segment_model(blobs(), config(n_clusters=4))
+    assert model.quality.silhouette > 0.8  # four tight, far-apart blobs
+    assert model.quality.davies_bouldin < 0.3
+    assert model.quality.calinski_harabasz > 1000
+    assert model.quality.inertia > 0
+    sloppy = fit_segment_model(blobs(), config(n_clusters=2))
+    assert sloppy.quality.silhouette < model.quality.silhouette
+
+
+def test_above_the_cap_the_model_is_fitted_on_a_reproducible_sample():
+    frame = blobs(500)
+    model = fit_segment_model(frame, config(n_clusters=4, max_training_rows=300))
+    assert (model.n_customers, model.n_training_rows) == (2000, 300)
+    assert sum(model.segment_sizes) == 300
+    again = fit_segment_model(frame, config(n_clusters=4, max_training_rows=300))
+    np.testing.assert_array_equal(model.centroids, again.centroids)
+    assert len(assign_segments(model, frame)) == 2000, "every customer is still scored"
+
+
+def shifted(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """The same four groups, resampled: what a retrain on fresh data sees."""
+    return blobs(160, seed=seed).assign(customer_id=lambda f: f.customer_id + 10_000)
+
+
+def test_a_retrain_keeps_ids_and_names_of_matching_segments():
+    first = fit_segment_model(blobs(), config(n_clusters=4))
+    # Make the retrain's size order differ from the first model's, so ids cannot match by
+    # size rank alone: drop most of segment 1.
+    frame = shifted(blobs(), seed=5)
+    labels = assign_segments(first, frame)["segment_id"].to_numpy()
+    frame = frame[(labels != 1) | (np.arange(len(frame)) % 4 == 0)]
+    fresh = fit_segment_model(frame, config(n_clusters=4))
+    second = fit_segment_model(frame, config(n_clusters=4), previous=first, next_segment_id=5)
+    assert second.segment_ids == first.segment_ids == (1, 2, 3, 4)
+    # Without the previous model the shrunken group would be renumbered last.
+    assert not np.allclose(fresh.centroids, second.centroids)
+    assert second.labels_by_id() == first.labels_by_id()
+    before = assign_segments(first, frame)["segment_id"]
+    after = assign_segments(second, frame)["segment_id"]
+    assert (before.to_numpy() == after.to_numpy()).mean() > 0.99
+
+
+def test_a_new_group_gets_a_never_used_id_and_a_vanished_one_is_retired():
+    first = fit_segment_model(blobs(), config(n_clusters=4))
+    # Drop the group at (10, 10) and add one at (20, 20).
+    frame = blobs(seed=2)
+    frame = frame[~((frame["a"] > 5) & (frame["b"] > 5))]
+    rng = np.random.default_rng(4)
+    far = pd.DataFrame(
+        {
+            "customer_id": np.arange(5000, 5150),
+            "a": 20 + rng.normal(0, 0.7, 150),
+            "b": 20 + rng.normal(0, 0.7, 150),
+        }
+    )
+    frame = pd.concat([frame, far])
+    second = fit_segment_model(frame, config(n_clusters=4), previous=first, next_segment_id=9)
+    kept = set(second.segment_ids) & set(first.segment_ids)
+    assert len(kept) == 3
+    assert 9 in second.segment_ids, "the new group's id is new, not a reused 4"
+    new_group = assign_segments(second, far)["segment_id"].unique()
+    assert new_group.tolist() == [9]
+    assert second.labels_by_id()[9].name not in {
+        label.name for i, label in first.labels_by_id().items() if i in kept
+    }
+
+
+def test_ids_survive_a_change_of_the_feature_list_where_features_are_shared():
+    frame = blobs().assign(c=lambda f: f["a"] * 0.5 + 3)
+    first = fit_segment_model(frame, config(n_clusters=4))
+    second = fit_segment_model(
+        frame, config(features=["a", "b", "c"], n_clusters=4), previous=first, next_segment_id=5
+    )
+    pairs = pd.crosstab(
+        assign_segments(first, frame)["segment_id"], assign_segments(second, frame)["segment_id"]
+    )
+    assert (np.diag(pairs.to_numpy()) == pairs.sum(axis=1).to_numpy()).all()
+
+
+def test_assignment_ties_go_to_the_smaller_segment_id():
+    model = fit_segment_model(blobs(), config(n_clusters=4))
+    midpoint = model.centroids[[0, 1]].mean(axis=0)
+    original = np.column_stack([t.inverse(midpoint[[i]]) for i, t in enumerate(model.transforms)])
+    frame = pd.DataFrame({"customer_id": [1], "a": original[:, 0], "b": original[:, 1]})
+    assert assign_segments(model, frame)["segment_id"].tolist() == [model.segment_ids[0]]
+
+
+@pytest.mark.parametrize(
+    ("stored", "requested", "expected"),
+    [
+        pytest.param(None, False, "no_model", id="nothing-stored"),
+        pytest.param(None, True, "no_model", id="nothing-stored-and-requested"),
+        pytest.param("same", False, None, id="stored-and-unchanged"),
+        pytest.param("same", True, "requested", id="requested"),
+        pytest.param("other", False, "config_changed", id="settings-changed"),
+    ],
+)
+def test_a_model_is_trained_only_when_due(stored, requested, expected):
+    current = config().fingerprint
+    stored_fingerprint = {"same": current, "other": "0" * 12, None: None}[stored]
+    assert why_retrain(stored_fingerprint, current, requested) == expected
+
+
+def test_the_fingerprint_tracks_model_settings_only():
+    base = config().fingerprint
+    assert config(features=["b", "a"]).fingerprint != base
+    assert config(k_max=5).fingerprint != base
+    assert config(null_fills={"a": 0}).fingerprint != base
+    assert config(max_training_rows=500).fingerprint != base
+    assert config(id_match_max_distance=2.0).fingerprint == base
+
+
+def test_train_if_due_appends_only_when_due_and_reads_features_only_then():
+    frame = blobs().assign(as_of_date=pd.Timestamp("2025-01-31"))
+    reads = []
+
+    def load():
+        reads.append(1)
+        return frame
+
+    first = train_if_due(None, load, config(n_clusters=4), False, datetime(2025, 2, 1))
+    assert first["retrain_reason"].unique().tolist() == ["no_model"]
+    assert first["as_of_date"].iloc[0] == pd.Timestamp("2025-01-31")
+    unchanged = train_if_due(first, load, config(n_clusters=4), False, datetime(2025, 3, 1))
+    assert unchanged.empty and list(unchanged.columns) == list(first.columns)
+    assert len(reads) == 1, "a scoring run must not read the features"
+    again = train_if_due(first, load, config(n_clusters=4), True, datetime(2025, 3, 1))
+    assert again["retrain_reason"].unique().tolist() == ["requested"]
+    assert set(again["segment_id"]) == set(first["segment_id"])
+    history = pd.concat([first, again])
+    changed = train_if_due(history, load, config(n_clusters=5), False, datetime(2025, 4, 1))
+    assert changed["retrain_reason"].unique().tolist() == ["config_changed"]
+    assert set(first["segment_id"]) < set(changed["segment_id"])
+    assert changed["segment_id"].max() == 5, "the extra segment takes the next unused id"
+    assert model_from_frame(latest_model_rows(pd.concat([history, changed]))).k == 5
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(True, True, id="bool"),
+        pytest.param("False", False, id="jinja-rendered-false"),
+        pytest.param(" true ", True, id="padded-string"),
+    ],
+)
+def test_flags_accept_booleans_and_rendered_vars(value, expected):
+    assert parse_flag("retrain", value) is expected
+
+
+def test_flags_refuse_anything_else():
+    with pytest.raises(ClusteringConfigError, match="'retrain'"):
+        parse_flag("retrain", "yes")

@@ -10,10 +10,13 @@ import re
 
 import duckdb
 
-from segwarehouse.clustering import assign_segments, model_from_frame
+from segwarehouse.clustering import assign_segments, latest_model_rows, model_from_frame
 from segwarehouse.evaluate import memberships_with_personas, persona_recovery
+from segwarehouse.stability import config_from_yaml, retrain_stability
 
-from .conftest import TEST_DATA_DIR
+from .conftest import PROJECT_DIR, TEST_DATA_DIR
+
+MODEL_CONFIG = PROJECT_DIR / "models" / "intermediate" / "int_segment_models_fitted.yml"
 
 PUBLIC_MARTS = (
     "dim_customers",
@@ -49,9 +52,11 @@ def test_segments_recover_the_planted_personas(warehouse):
     assert ari >= 0.7
 
 
-def test_stored_model_reproduces_the_published_membership(warehouse):
+def test_sql_scoring_agrees_with_python_assignment_on_every_customer(warehouse):
     segment_model = model_from_frame(
-        warehouse.sql("select * from intermediate.int_segment_models_fitted").df()
+        latest_model_rows(
+            warehouse.sql("select * from intermediate.int_segment_models_fitted").df()
+        )
     )
     columns = ", ".join(["customer_id", *segment_model.required_columns])
     features = warehouse.sql(f"select {columns} from marts.fct_customer_features").df()
@@ -64,6 +69,39 @@ def test_stored_model_reproduces_the_published_membership(warehouse):
     assert (joined["segment_id"] == joined["segment_id_rescored"]).all()
     distance_gap = joined["distance_to_centroid"] - joined["distance_to_centroid_rescored"]
     assert distance_gap.abs().max() < 1e-9
+
+
+def test_retraining_on_2_percent_more_customers_keeps_95_percent_of_ids(warehouse):
+    config = config_from_yaml(MODEL_CONFIG)
+    columns = ", ".join(["customer_id", *config.required_columns])
+    features = warehouse.sql(
+        f"select {columns} from marts.fct_customer_features order by customer_id"
+    ).df()
+    result = retrain_stability(features, config, growth=0.02)
+    print(f"customers keeping their segment id after a retrain: {result.kept_share:.2%}")
+    assert result.kept_share >= 0.95
+    assert set(result.after.segment_ids) == set(result.before.segment_ids)
+    assert result.after.labels_by_id() == result.before.labels_by_id()
+
+
+def test_segments_are_named_after_the_personas_they_recover(warehouse):
+    memberships = memberships_with_personas(
+        warehouse, TEST_DATA_DIR / "ground_truth" / "customer_personas.parquet"
+    )
+    names = warehouse.sql(
+        "select segment_id, segment_name from marts.dim_segments where segmentation = 'kmeans'"
+    ).df()
+    majority = (
+        memberships.groupby("segment_id")["persona"].agg(lambda p: p.mode().iloc[0]).reset_index()
+    ).merge(names, on="segment_id")
+    expected = {
+        "high_value_loyal": "High-value loyal",
+        "discount_seeker": "Discount seekers",
+        "lapsed": "Lapsed",
+        "new_customer": "New customers",
+        "occasional": "Occasional buyers",
+    }
+    assert dict(zip(majority["persona"], majority["segment_name"], strict=True)) == expected
 
 
 def test_no_mart_value_is_a_name_email_or_phone(warehouse):
