@@ -1,13 +1,12 @@
 from segwarehouse.clustering import (
     ClusteringConfig,
-    fit_segment_model,
-    model_to_frame,
+    parse_flag,
     require_features,
+    train_if_due,
 )
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
     config = ClusteringConfig.from_settings(
         features=dbt.config.get("features"),
         null_fills=dbt.config.get("null_fills"),
@@ -19,10 +18,16 @@ def model(dbt, session):
         random_state=dbt.config.get("random_state"),
         skew_threshold=dbt.config.get("skew_threshold"),
         n_init=dbt.config.get("n_init"),
+        max_training_rows=dbt.config.get("max_training_rows"),
+        id_match_max_distance=dbt.config.get("id_match_max_distance"),
     )
+    retrain_requested = parse_flag("retrain", dbt.config.get("retrain"))
     customer_features = dbt.ref("fct_customer_features")
     require_features(customer_features.columns, config.required_columns)
+    history = session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else None
     columns = ", ".join(["customer_id", "as_of_date", *config.required_columns])
-    features = customer_features.project(columns).order("customer_id").df()
-    as_of_date = features["as_of_date"].iloc[0] if len(features) else None
-    return model_to_frame(fit_segment_model(features, config, as_of_date=as_of_date))
+
+    def load_features():
+        return customer_features.project(columns).order("customer_id").df()
+
+    return train_if_due(history, load_features, config, retrain_requested)

@@ -8,8 +8,32 @@ features as (
     select * from {{ ref('fct_customer_behavioural_features') }}
 ),
 
+segments as (
+    select * from {{ ref('dim_segments') }}
+),
+
+-- Each customer once per segmentation, so either can be read on its own.
+memberships_by_segmentation as (
+    select
+        customer_id,
+        'kmeans' as segmentation,
+        segment_id,
+        as_of_date,
+        _model_version
+    from memberships
+    union all
+    select
+        customer_id,
+        'rfm' as segmentation,
+        rfm_segment_id as segment_id,
+        as_of_date,
+        null as _model_version
+    from memberships
+),
+
 per_segment as (
     select
+        memberships.segmentation,
         memberships.segment_id,
         any_value(memberships.as_of_date) as as_of_date,
         any_value(memberships._model_version) as _model_version,
@@ -28,22 +52,34 @@ per_segment as (
         avg(features.latest_nps_score) as average_nps_score,
         count(*) filter (where features.latest_nps_score >= 9) as promoter_count,
         count(*) filter (where features.latest_nps_score <= 6) as detractor_count
-    from memberships
+    from memberships_by_segmentation as memberships
     inner join features on memberships.customer_id = features.customer_id
     group by all
 ),
 
+per_segment_with_totals as (
+    select
+        *,
+        sum(customer_count) over (partition by segmentation) as segmentation_customer_count,
+        sum(revenue) over (partition by segmentation) as segmentation_revenue
+    from per_segment
+),
+
 final as (
     select
-        cast(segment_id as integer) as segment_id,
-        cast(as_of_date as date) as as_of_date,
-        cast(customer_count as bigint) as customer_count,
+        cast(per_segment.segmentation as varchar) as segmentation,
+        cast(per_segment.segment_id as integer) as segment_id,
+        cast(segments.segment_name as varchar) as segment_name,
+        cast(per_segment.as_of_date as date) as as_of_date,
+        cast(per_segment.customer_count as bigint) as customer_count,
         cast(
-            {{ safe_divide('customer_count', 'sum(customer_count) over ()') }} as double
+            {{ safe_divide('customer_count', 'segmentation_customer_count') }} as double
         ) as customer_share,
-        cast(revenue as decimal(18, 2)) as revenue,
-        cast({{ safe_divide('revenue', 'sum(revenue) over ()') }} as double) as revenue_share,
-        cast(order_count as bigint) as order_count,
+        cast(per_segment.revenue as decimal(18, 2)) as revenue,
+        cast(
+            {{ safe_divide('revenue', 'segmentation_revenue') }} as double
+        ) as revenue_share,
+        cast(per_segment.order_count as bigint) as order_count,
         cast(
             {{ safe_divide('revenue', 'kept_order_count') }} as decimal(18, 2)
         ) as average_order_value,
@@ -60,14 +96,18 @@ final as (
         cast(
             {{ safe_divide('converted_session_count', 'session_count') }} as double
         ) as session_conversion_rate,
-        cast(average_nps_score as double) as average_nps_score,
+        cast(per_segment.average_nps_score as double) as average_nps_score,
         cast(
             100.0 * {{ safe_divide('promoter_count - detractor_count', 'nps_respondent_count') }}
             as double
         ) as net_promoter_score,
-        cast(nps_respondent_count as bigint) as nps_respondent_count,
-        cast(_model_version as varchar) as _model_version
-    from per_segment
+        cast(per_segment.nps_respondent_count as bigint) as nps_respondent_count,
+        cast(per_segment._model_version as varchar) as _model_version
+    from per_segment_with_totals as per_segment
+    left join segments
+        on
+            per_segment.segmentation = segments.segmentation
+            and per_segment.segment_id = segments.segment_id
 )
 
 select * from final
