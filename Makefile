@@ -15,6 +15,12 @@ DEMO_SEED ?= 42
 # The test build uses the default size with its own seed, so it is not the demo's data.
 TEST_CUSTOMERS ?= 10000
 TEST_SEED ?= 20261122
+# The test build starts from an empty warehouse and runs three times: as of the data's last
+# day (no model stored: trains one), a backfill as of this earlier date, and the last day
+# again. The last two score in SQL with the stored model and fill the history, transitions
+# and drift marts with two consecutive as-of dates; the third also replaces, not repeats,
+# the first build's snapshot.
+TEST_PREVIOUS_AS_OF ?= 2025-11-30
 
 .PHONY: demo test install demo-data test-data build-demo build-test summary lint pytest clean
 
@@ -43,6 +49,9 @@ build-demo: install
 	$(BIN)/dbt build --target demo
 
 build-test: install
+	rm -f data/test/warehouse.duckdb
+	$(BIN)/dbt build --target test
+	$(BIN)/dbt build --target test --vars '{as_of_date: "$(TEST_PREVIOUS_AS_OF)"}'
 	$(BIN)/dbt build --target test
 	$(BIN)/dbt docs generate --target test --quiet
 

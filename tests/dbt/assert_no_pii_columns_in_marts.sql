@@ -10,6 +10,9 @@
 -- depends_on: {{ ref('fct_segment_kpis') }}
 -- depends_on: {{ ref('fct_segment_model_runs') }}
 -- depends_on: {{ ref('dim_segments') }}
+-- depends_on: {{ ref('fct_customer_segment_history') }}
+-- depends_on: {{ ref('fct_segment_transitions') }}
+-- depends_on: {{ ref('fct_segment_share_drift') }}
 with
 
 mart_columns as (

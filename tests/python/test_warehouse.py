@@ -6,7 +6,13 @@ that need Python: persona recovery, re-scoring with the package, and a scan of m
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
 
 import duckdb
 
@@ -14,14 +20,18 @@ from segwarehouse.clustering import assign_segments, latest_model_rows, model_fr
 from segwarehouse.evaluate import memberships_with_personas, persona_recovery
 from segwarehouse.stability import config_from_yaml, retrain_stability
 
-from .conftest import PROJECT_DIR, TEST_DATA_DIR
+from .conftest import PROJECT_DIR, TEST_DATA_DIR, TEST_WAREHOUSE
 
 MODEL_CONFIG = PROJECT_DIR / "models" / "intermediate" / "int_segment_models_fitted.yml"
 
 PUBLIC_MARTS = (
     "dim_customers",
     "dim_customer_segments",
+    "dim_segments",
     "dim_segment_profiles",
+    "fct_customer_segment_history",
+    "fct_segment_transitions",
+    "fct_segment_share_drift",
     "fct_customer_behavioural_features",
     "fct_customer_demographic_features",
     "fct_customer_features",
@@ -102,6 +112,86 @@ def test_segments_are_named_after_the_personas_they_recover(warehouse):
         "occasional": "Occasional buyers",
     }
     assert dict(zip(majority["persona"], majority["segment_name"], strict=True)) == expected
+
+
+def test_the_second_build_scored_in_sql_with_the_first_builds_model(warehouse):
+    # make build-test builds as of the data's last day (no model stored: train), backfills
+    # 2025-11-30, then builds the last day again, without the retrain variable (score only).
+    runs = warehouse.execute(
+        "select _model_version, retrain_reason from marts.fct_segment_model_runs"
+    ).fetchall()
+    assert len(runs) == 1 and runs[0][1] == "no_model"
+    scored = warehouse.execute(
+        """
+        select as_of_date, list(distinct _model_version)
+        from intermediate.int_customer_segments_snapshotted
+        where segmentation = 'kmeans'
+        group by all order by all
+        """
+    ).fetchall()
+    assert [row[0] for row in scored] == [date(2025, 11, 30), date(2025, 12, 31)]
+    assert all(row[1] == [runs[0][0]] for row in scored)
+
+
+def test_history_and_transitions_cover_both_as_of_dates(warehouse):
+    moves = dict(
+        warehouse.execute(
+            """
+            select transition_type, sum(customer_count)
+            from marts.fct_segment_transitions
+            where segmentation = 'kmeans'
+                and from_as_of_date = date '2025-11-30' and to_as_of_date = date '2025-12-31'
+            group by all
+            """
+        ).fetchall()
+    )
+    assert moves["stayed"] > moves["moved"] > 0
+    assert moves["entered"] > 0, "customers who signed up in December enter"
+    changed = warehouse.execute(
+        """
+        select count(distinct customer_id)
+        from marts.fct_customer_segment_history
+        where segmentation = 'kmeans' and valid_to = date '2025-12-31'
+        """
+    ).fetchone()[0]
+    assert changed == moves["moved"], "every mover's old interval ends at the later date"
+
+
+def test_a_requested_retrain_in_dbt_keeps_segment_ids_and_names(warehouse, tmp_path):
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(TEST_WAREHOUSE, copy)
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"), "build", "--target", "test", "--quiet",
+            "--select", "int_segment_models_fitted+",
+            "--vars", "{retrain_segments: true}",
+        ],
+        check=True,
+        cwd=PROJECT_DIR,
+        env={
+            **os.environ,
+            "DBT_PROFILES_DIR": str(PROJECT_DIR),
+            "SEGWAREHOUSE_TEST_WAREHOUSE": str(copy),
+        },
+    )  # fmt: skip
+    with duckdb.connect(str(copy), read_only=True) as retrained:
+        runs = retrained.execute(
+            "select retrain_reason, is_current from marts.fct_segment_model_runs "
+            "order by _trained_at"
+        ).fetchall()
+        assert runs == [("no_model", False), ("requested", True)]
+        segments_sql = (
+            "select segment_id, segment_name from marts.dim_segments "
+            "where segmentation = 'kmeans' and is_current order by 1"
+        )
+        assert (
+            retrained.execute(segments_sql).fetchall() == warehouse.execute(segments_sql).fetchall()
+        )
+        membership_sql = "select customer_id, segment_id from marts.dim_customer_segments"
+        after = dict(retrained.execute(membership_sql).fetchall())
+    before = dict(warehouse.execute(membership_sql).fetchall())
+    kept = sum(after[customer] == segment for customer, segment in before.items())
+    assert kept / len(before) >= 0.99
 
 
 def test_no_mart_value_is_a_name_email_or_phone(warehouse):
