@@ -13,7 +13,9 @@ import pandas as pd
 
 SUMMARY_SQL = """
 select
+    segmentation,
     segment_id,
+    segment_name,
     customer_count,
     customer_share,
     revenue,
@@ -21,33 +23,47 @@ select
     average_order_value,
     as_of_date
 from marts.fct_segment_kpis
-order by segment_id
+order by segmentation, segment_id
 """
+SEGMENTATION_TITLES = {"kmeans": "Segments (k-means)", "rfm": "RFM segments"}
 
 
 def segment_summary(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return connection.sql(SUMMARY_SQL).df()
 
 
+def _money(value: object) -> str:
+    """Two decimals with thousands separators; a dash when undefined (no orders)."""
+    return "-" if pd.isna(value) else f"{float(value):,.2f}"  # type: ignore[arg-type]
+
+
 def format_summary(summary: pd.DataFrame) -> str:
-    """A fixed-width table: id, size, share, revenue, revenue share, average order value."""
+    """Per segmentation, a fixed-width table: id, name, size, share, revenue, its share, AOV."""
     as_of = pd.Timestamp(summary["as_of_date"].iloc[0]).date() if len(summary) else "n/a"
+    width = max([len("segment"), *summary["segment_name"].map(len)])
     header = (
-        f"{'segment':>7}  {'customers':>9}  {'share':>6}  {'revenue':>14}  "
+        f"{'id':>3}  {'segment':<{width}}  {'customers':>9}  {'share':>6}  {'revenue':>14}  "
         f"{'rev. share':>10}  {'avg order':>9}"
     )
-    lines = [f"Segments as of {as_of}", header, "-" * len(header)]
-    for row in summary.itertuples():
+    lines = []
+    for segmentation, rows in summary.groupby("segmentation", sort=False):
+        title = SEGMENTATION_TITLES.get(str(segmentation), str(segmentation))
+        lines += [f"{title} as of {as_of}", header, "-" * len(header)]
+        for row in rows.itertuples():
+            lines.append(
+                f"{row.segment_id:>3}  {row.segment_name:<{width}}  {row.customer_count:>9,}  "
+                f"{row.customer_share:>6.1%}  {float(row.revenue):>14,.2f}  "
+                f"{row.revenue_share:>10.1%}  {_money(row.average_order_value):>9}"
+            )
+        total_customers = int(rows["customer_count"].sum())
+        total_revenue = float(rows["revenue"].astype(float).sum())
+        lines.append("-" * len(header))
         lines.append(
-            f"{row.segment_id:>7}  {row.customer_count:>9,}  {row.customer_share:>6.1%}  "
-            f"{float(row.revenue):>14,.2f}  {row.revenue_share:>10.1%}  "
-            f"{float(row.average_order_value or 0):>9,.2f}"
+            f"{'':>3}  {'total':<{width}}  {total_customers:>9,}  {1:>6.1%}  "
+            f"{total_revenue:>14,.2f}"
         )
-    total_customers = int(summary["customer_count"].sum())
-    total_revenue = float(summary["revenue"].astype(float).sum())
-    lines.append("-" * len(header))
-    lines.append(f"{'total':>7}  {total_customers:>9,}  {1:>6.1%}  {total_revenue:>14,.2f}")
-    return "\n".join(lines)
+        lines.append("")
+    return "\n".join(lines).rstrip()
 
 
 def main(argv: list[str] | None = None) -> None:
