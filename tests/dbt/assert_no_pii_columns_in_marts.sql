@@ -9,6 +9,7 @@
 -- depends_on: {{ ref('dim_segment_profiles') }}
 -- depends_on: {{ ref('fct_segment_kpis') }}
 -- depends_on: {{ ref('fct_segment_model_runs') }}
+-- depends_on: {{ ref('fct_segment_feature_drift') }}
 -- depends_on: {{ ref('dim_segments') }}
 -- depends_on: {{ ref('fct_customer_segment_history') }}
 -- depends_on: {{ ref('fct_segment_transitions') }}
