@@ -158,23 +158,40 @@ def test_history_and_transitions_cover_both_as_of_dates(warehouse):
     assert changed == moves["moved"], "every mover's old interval ends at the later date"
 
 
-def test_a_requested_retrain_in_dbt_keeps_segment_ids_and_names(warehouse, tmp_path):
-    copy = tmp_path / "warehouse.duckdb"
-    shutil.copy(TEST_WAREHOUSE, copy)
-    subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"), "build", "--target", "test", "--quiet",
-            "--select", "int_segment_models_fitted+",
-            "--vars", "{retrain_segments: true}",
-        ],
-        check=True,
+def dbt_on_a_copy(warehouse_copy: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run dbt against a copy of the test warehouse (the fixture holds the original open)."""
+    shutil.copy(TEST_WAREHOUSE, warehouse_copy)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), *args, "--target", "test"],
         cwd=PROJECT_DIR,
         env={
             **os.environ,
             "DBT_PROFILES_DIR": str(PROJECT_DIR),
-            "SEGWAREHOUSE_TEST_WAREHOUSE": str(copy),
+            "SEGWAREHOUSE_TEST_WAREHOUSE": str(warehouse_copy),
         },
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_drift_tests_warn_without_failing_the_build_when_thresholds_are_crossed(tmp_path):
+    result = dbt_on_a_copy(
+        tmp_path / "warehouse.duckdb",
+        "test",
+        "--select", "segment_feature_drift_within_max_psi segment_share_drift_within_threshold",
+        "--vars", "{segment_drift_max_psi: 0.0000001, segment_drift_max_share_change: 0.0001}",
     )  # fmt: skip
+    assert result.returncode == 0, result.stdout
+    assert "WARN=2" in result.stdout and "ERROR=0" in result.stdout, result.stdout
+
+
+def test_a_requested_retrain_in_dbt_keeps_segment_ids_and_names(warehouse, tmp_path):
+    copy = tmp_path / "warehouse.duckdb"
+    result = dbt_on_a_copy(
+        copy, "build", "--select", "int_segment_models_fitted+",
+        "--vars", "{retrain_segments: true}",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout
     with duckdb.connect(str(copy), read_only=True) as retrained:
         runs = retrained.execute(
             "select retrain_reason, is_current from marts.fct_segment_model_runs "
