@@ -97,14 +97,7 @@ bin_counts as (
         on
             numbered._model_version = training_values._model_version
             and numbered.feature_name = training_values.feature_name
-            and (
-                numbered.lower_bound is null
-                or numbered.lower_bound < training_values.feature_value
-            )
-            and (
-                numbered.upper_bound is null
-                or numbered.upper_bound >= training_values.feature_value
-            )
+            and {{ value_in_bin('numbered', 'training_values.feature_value') }}
     group by all
 ),
 

@@ -51,14 +51,7 @@ current_bin_counts as (
         on
             feature_bins._model_version = customer_features._model_version
             and feature_bins.feature_name = customer_features.feature_name
-            and (
-                feature_bins.lower_bound is null
-                or feature_bins.lower_bound < customer_features.feature_value
-            )
-            and (
-                feature_bins.upper_bound is null
-                or feature_bins.upper_bound >= customer_features.feature_value
-            )
+            and {{ value_in_bin('feature_bins', 'customer_features.feature_value') }}
     group by all
 ),
 
