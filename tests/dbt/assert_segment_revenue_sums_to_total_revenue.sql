@@ -1,3 +1,4 @@
+-- Checked before privacy suppression (int_segment_kpis_computed).
 -- Fails with each segmentation (kmeans, rfm) whose segment revenue does not add up to the net
 -- revenue of every order that counts by the as-of date, recomputed from all orders: an order
 -- lost anywhere between staging and the KPI mart (for instance with a customer left out of
@@ -5,7 +6,7 @@
 with
 
 segment_kpis as (
-    select * from {{ ref('fct_segment_kpis') }}
+    select * from {{ ref('int_segment_kpis_computed') }}
 ),
 
 orders as (

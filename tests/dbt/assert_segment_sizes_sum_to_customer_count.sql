@@ -1,9 +1,10 @@
+-- Checked before privacy suppression (int_segment_kpis_computed).
 -- Fails with each segmentation (kmeans, rfm) whose segment sizes in the KPI mart do not add
 -- up to the customers in the feature mart.
 with
 
 segment_kpis as (
-    select * from {{ ref('fct_segment_kpis') }}
+    select * from {{ ref('int_segment_kpis_computed') }}
 ),
 
 customer_features as (
