@@ -238,3 +238,30 @@ def test_no_mart_value_is_a_name_email_or_phone(warehouse):
             assert not EMAIL.search(value), (table, column, value)
             assert not PHONE.fullmatch(value), (table, column, value)
             assert value not in names, (table, column, value)
+
+
+def test_no_mart_date_is_a_customers_birth_date(warehouse):
+    raw_customers = TEST_DATA_DIR / "raw" / "customers.parquet"
+    date_columns = warehouse.execute(
+        """
+        select columns.table_name, columns.column_name
+        from information_schema.columns as columns
+        inner join information_schema.columns as keys
+            on columns.table_schema = keys.table_schema
+            and columns.table_name = keys.table_name
+            and keys.column_name = 'customer_id'
+        where columns.table_schema = 'marts' and columns.data_type = 'DATE'
+        """
+    ).fetchall()
+    assert date_columns, "expected customer-grained date columns to scan"
+    for table, column in date_columns:
+        matches = warehouse.execute(
+            f"""
+            select count(*)
+            from marts."{table}" as mart
+            inner join read_parquet($path) as people on mart.customer_id = people.id
+            where mart."{column}" = cast(people.birth_date as date)
+            """,
+            {"path": str(raw_customers)},
+        ).fetchone()[0]
+        assert matches == 0, (table, column, matches)
