@@ -64,9 +64,9 @@ customer_outcomes as (
     left join kept_orders
         on
             first_assignments.customer_id = kept_orders.customer_id
-            and kept_orders.ordered_at >= first_assignments.assigned_at
-            and kept_orders.ordered_at
-            < {{ dbt.dateadd('day', window_days, 'first_assignments.assigned_at') }}
+            and first_assignments.assigned_at <= kept_orders.ordered_at
+            and {{ dbt.dateadd('day', window_days, 'first_assignments.assigned_at') }}
+            > kept_orders.ordered_at
     group by all
 ),
 
