@@ -5,6 +5,7 @@
 -- depends_on: {{ ref('fct_customer_features') }}
 -- depends_on: {{ ref('fct_customer_demographic_features') }}
 -- depends_on: {{ ref('fct_customer_behavioural_features') }}
+-- depends_on: {{ ref('fct_customer_lifetime_values') }}
 -- depends_on: {{ ref('dim_customer_segments') }}
 -- depends_on: {{ ref('dim_segment_profiles') }}
 -- depends_on: {{ ref('fct_segment_kpis') }}

@@ -36,6 +36,7 @@ PUBLIC_MARTS = (
     "fct_customer_demographic_features",
     "fct_customer_features",
     "fct_experiment_segment_results",
+    "fct_customer_lifetime_values",
     "fct_segment_feature_drift",
     "fct_segment_kpis",
     "fct_segment_model_runs",
