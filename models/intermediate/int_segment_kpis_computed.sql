@@ -16,6 +16,10 @@ campaign_sends as (
     select * from {{ ref('int_campaign_sends_aggregated_to_customers') }}
 ),
 
+lifetime_values as (
+    select * from {{ ref('fct_customer_lifetime_values') }}
+),
+
 -- Each customer once per segmentation, so either can be read on its own.
 memberships_by_segmentation as (
     select
@@ -57,10 +61,16 @@ per_segment as (
         count(*) filter (where features.latest_nps_score >= 9) as promoter_count,
         count(*) filter (where features.latest_nps_score <= 6) as detractor_count,
         coalesce(sum(campaign_sends.closed_send_count), 0) as closed_send_count,
-        coalesce(sum(campaign_sends.converted_send_count), 0) as converted_send_count
+        coalesce(sum(campaign_sends.converted_send_count), 0) as converted_send_count,
+        count(lifetime_values.predicted_clv) as predicted_customer_count,
+        avg(lifetime_values.predicted_clv) as predicted_clv_mean,
+        median(lifetime_values.predicted_clv) as predicted_clv_median,
+        sum(lifetime_values.predicted_clv) as predicted_clv_total,
+        count(*) filter (where lifetime_values.is_likely_churned) as likely_churned_count
     from memberships_by_segmentation as memberships
     inner join features on memberships.customer_id = features.customer_id
     left join campaign_sends on memberships.customer_id = campaign_sends.customer_id
+    left join lifetime_values on memberships.customer_id = lifetime_values.customer_id
     group by all
 ),
 
@@ -107,6 +117,12 @@ final as (
         cast(
             {{ safe_divide('converted_send_count', 'closed_send_count') }} as double
         ) as send_conversion_rate,
+        cast(per_segment.predicted_clv_mean as decimal(18, 2)) as predicted_clv_mean,
+        cast(per_segment.predicted_clv_median as decimal(18, 2)) as predicted_clv_median,
+        cast(per_segment.predicted_clv_total as decimal(18, 2)) as predicted_clv_total,
+        cast(
+            {{ safe_divide('likely_churned_count', 'predicted_customer_count') }} as double
+        ) as likely_churned_share,
         cast(per_segment.average_nps_score as double) as average_nps_score,
         cast(
             100.0 * {{ safe_divide('promoter_count - detractor_count', 'nps_respondent_count') }}

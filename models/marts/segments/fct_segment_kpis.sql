@@ -2,7 +2,8 @@
     'customer_count', 'customer_share', 'revenue', 'revenue_share', 'order_count',
     'average_order_value', 'orders_per_customer', 'repeat_purchase_rate', 'email_open_rate',
     'email_click_through_rate', 'session_conversion_rate', 'closed_send_count',
-    'send_conversion_rate', 'average_nps_score', 'net_promoter_score', 'nps_respondent_count',
+    'send_conversion_rate', 'predicted_clv_mean', 'predicted_clv_median', 'predicted_clv_total',
+    'likely_churned_share', 'average_nps_score', 'net_promoter_score', 'nps_respondent_count',
 ] -%}
 
 with
