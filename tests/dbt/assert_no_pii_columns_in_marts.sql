@@ -16,6 +16,9 @@
 -- depends_on: {{ ref('fct_segment_transitions') }}
 -- depends_on: {{ ref('fct_segment_share_drift') }}
 -- depends_on: {{ ref('fct_experiment_segment_results') }}
+-- depends_on: {{ ref('fct_campaign_segment_performance') }}
+-- depends_on: {{ ref('fct_segment_cohort_retention') }}
+-- depends_on: {{ ref('fct_segment_monthly_trends') }}
 with
 
 mart_columns as (
@@ -34,6 +37,8 @@ where
         '(^|_)(first_name|last_name|full_name|name|email|email_address|phone|phone_number'
         || '|birth_date|date_of_birth)$'
     )
-    -- Names of features, segments and experiments are labels we make, not people's names.
-    and not regexp_matches(lower(column_name), '(^|_)(feature|segment|experiment)_name$')
+    -- Names of features, segments, experiments and campaigns are labels we make, not people's.
+    and not regexp_matches(
+        lower(column_name), '(^|_)(feature|segment|experiment|campaign)_name$'
+    )
     and not starts_with(lower(column_name), 'has_')

@@ -40,6 +40,9 @@ PUBLIC_MARTS = (
     "fct_segment_feature_drift",
     "fct_segment_kpis",
     "fct_segment_model_runs",
+    "fct_campaign_segment_performance",
+    "fct_segment_cohort_retention",
+    "fct_segment_monthly_trends",
 )
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
 PHONE = re.compile(r"\+?\d[\d\s().-]{7,}\d")

@@ -1,0 +1,110 @@
+with
+
+campaigns as (
+    select * from {{ ref('stg_shop__campaigns') }}
+),
+
+campaign_sends as (
+    select * from {{ ref('stg_shop__campaign_sends') }}
+),
+
+email_events as (
+    select * from {{ ref('stg_shop__email_events') }}
+),
+
+memberships as (
+    select * from {{ ref('int_customer_segments_unpivoted') }}
+),
+
+attributed_orders as (
+    select * from {{ ref('int_orders_attributed_to_campaigns') }}
+),
+
+as_of_dates as (
+    select * from {{ ref('int_as_of_dates_resolved') }}
+),
+
+-- Sends after the as-of date have not happened yet for this build.
+sends_as_of as (
+    select
+        campaign_sends.campaign_send_id,
+        campaign_sends.campaign_id,
+        campaign_sends.customer_id,
+        as_of_dates.as_of_date
+    from campaign_sends
+    cross join as_of_dates
+    where cast(campaign_sends.sent_at as date) <= as_of_dates.as_of_date
+),
+
+-- Opened and clicked by the as-of date.
+send_flags as (
+    select
+        sends_as_of.campaign_send_id,
+        sends_as_of.campaign_id,
+        sends_as_of.customer_id,
+        sends_as_of.as_of_date,
+        count(email_events.campaign_send_id) filter (
+            where email_events.event_type = 'opened'
+        ) > 0 as is_opened,
+        count(email_events.campaign_send_id) filter (
+            where email_events.event_type = 'clicked'
+        ) > 0 as is_clicked
+    from sends_as_of
+    left join email_events
+        on
+            sends_as_of.campaign_send_id = email_events.campaign_send_id
+            and cast(email_events.occurred_at as date) <= sends_as_of.as_of_date
+    group by all
+),
+
+send_conversions as (
+    select
+        campaign_send_id,
+        count(*) as conversion_count,
+        sum(net_amount) as attributed_revenue
+    from attributed_orders
+    group by all
+),
+
+campaign_totals as (
+    select
+        campaigns.campaign_id,
+        campaigns.cost as campaign_cost,
+        count(*) as campaign_send_count
+    from campaigns
+    inner join sends_as_of on campaigns.campaign_id = sends_as_of.campaign_id
+    group by all
+),
+
+per_segment as (
+    select
+        send_flags.campaign_id,
+        memberships.segmentation,
+        memberships.segment_id,
+        any_value(send_flags.as_of_date) as as_of_date,
+        count(*) as send_count,
+        count(*) filter (where send_flags.is_opened) as opened_send_count,
+        count(*) filter (where send_flags.is_clicked) as clicked_send_count,
+        count(distinct send_flags.customer_id) as customer_count,
+        coalesce(sum(send_conversions.conversion_count), 0) as conversion_count,
+        coalesce(sum(send_conversions.attributed_revenue), 0) as attributed_revenue
+    from send_flags
+    inner join memberships on send_flags.customer_id = memberships.customer_id
+    left join send_conversions
+        on send_flags.campaign_send_id = send_conversions.campaign_send_id
+    group by all
+),
+
+-- The campaign's cost shared over all its sends by the as-of date, pro rata to sends.
+final as (
+    select
+        per_segment.*,
+        campaign_totals.campaign_send_count,
+        campaign_totals.campaign_cost,
+        campaign_totals.campaign_cost * per_segment.send_count
+        / campaign_totals.campaign_send_count as allocated_cost
+    from per_segment
+    inner join campaign_totals on per_segment.campaign_id = campaign_totals.campaign_id
+)
+
+select * from final

@@ -1,0 +1,38 @@
+with
+
+memberships as (
+    select * from {{ ref('dim_customer_segments') }}
+),
+
+customers as (
+    select * from {{ ref('stg_shop__customers') }}
+),
+
+unpivoted as (
+    select
+        customer_id,
+        as_of_date,
+        'kmeans' as segmentation,
+        segment_id
+    from memberships
+    union all
+    select
+        customer_id,
+        as_of_date,
+        'rfm' as segmentation,
+        rfm_segment_id as segment_id
+    from memberships
+),
+
+final as (
+    select
+        unpivoted.customer_id,
+        unpivoted.as_of_date,
+        unpivoted.segmentation,
+        unpivoted.segment_id,
+        customers.signup_date
+    from unpivoted
+    inner join customers on unpivoted.customer_id = customers.customer_id
+)
+
+select * from final
