@@ -21,8 +21,10 @@ TEST_SEED ?= 20261122
 # and drift marts with two consecutive as-of dates; the third also replaces, not repeats,
 # the first build's snapshot.
 TEST_PREVIOUS_AS_OF ?= 2025-11-30
+# make bench: sizes to time (a full build, then a build after one appended day, each).
+BENCH_CUSTOMERS ?= 10000 100000 1000000
 
-.PHONY: demo test install demo-data test-data build-demo build-test summary lint pytest clean
+.PHONY: demo test install demo-data test-data build-demo build-test summary lint pytest bench clean
 
 ## demo: set up, generate demo data, dbt build on the embedded DuckDB file, print the segments
 demo: install demo-data build-demo summary
@@ -65,6 +67,10 @@ lint: install
 
 pytest: install
 	$(BIN)/pytest
+
+## bench: generate, build, append one day, build again; print time and peak memory per stage
+bench: install
+	$(BIN)/python -m segwarehouse.bench --customers $(BENCH_CUSTOMERS) --workdir data/bench
 
 clean:
 	rm -rf $(VENV) data target logs

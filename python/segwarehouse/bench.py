@@ -1,0 +1,189 @@
+"""Benchmark: generate N customers, build, append one day of data, build again; print a table.
+
+    python -m segwarehouse.bench --customers 100000 --workdir /tmp/bench
+
+The generated history is split at its last day: the first build sees every row before it,
+then that day's rows are appended to the raw files (as a daily extract would add them) and
+the warehouse is built again. Each stage runs as a subprocess under /usr/bin/time, which
+gives its wall time and peak resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+# Table -> SQL expression (over alias t, with the full orders table as `orders`) of the
+# timestamp that places a row on a day. Tables without one (catalogues) are all history.
+DAY_OF_ROW: dict[str, str | None] = {
+    "customers": "cast(t.signup_date as timestamp)",
+    "products": None,
+    "campaigns": None,
+    "orders": "t.ordered_at",
+    "order_lines": "(select o.ordered_at from orders as o where o.id = t.order_id)",
+    "campaign_sends": "t.sent_at",
+    "email_events": "t.occurred_at",
+    # A session that converted into an order arrives with that order.
+    "web_sessions": (
+        "greatest(t.started_at, coalesce("
+        "(select o.ordered_at from orders as o where o.id = t.converted_order_id), t.started_at))"
+    ),
+    "experiment_assignments": "t.assigned_at",
+    "survey_responses": "t.responded_at",
+}
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    wall_seconds: float
+    peak_megabytes: float
+    rows: int
+
+
+def timed(command: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Run `command` under /usr/bin/time -v; its wall seconds and peak RSS in MB."""
+    started = time.perf_counter()
+    result = subprocess.run(
+        ["/usr/bin/time", "-v", *command],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout[-5000:] + result.stderr[-5000:])
+        raise SystemExit(f"stage failed: {' '.join(command)}")
+    peak_kb = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
+    return wall, (int(peak_kb.group(1)) / 1024 if peak_kb else float("nan"))
+
+
+def split_last_day(full_dir: Path, base_dir: Path, day_dir: Path) -> str:
+    """Write every row before the last day to base_dir and that day's rows to day_dir."""
+    base_dir.mkdir(parents=True, exist_ok=True)
+    day_dir.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect() as con:
+        con.execute(
+            f"create view orders as select * from read_parquet('{full_dir}/orders.parquet')"
+        )
+        (last_day,) = con.execute("select max(cast(ordered_at as date)) from orders").fetchone()
+        for table, day_of_row in DAY_OF_ROW.items():
+            source = f"read_parquet('{full_dir}/{table}.parquet')"
+            condition = (
+                f"cast({day_of_row} as date) >= date '{last_day}'" if day_of_row else "false"
+            )
+            for target, predicate in ((base_dir, f"not ({condition})"), (day_dir, condition)):
+                con.execute(
+                    f"copy (select t.* from {source} as t where {predicate}) "
+                    f"to '{target}/{table}.parquet' (format parquet, compression zstd)"
+                )
+    return str(last_day)
+
+
+def append_day(raw_dir: Path, day_dir: Path) -> int:
+    """Append each table's new rows to its raw file (rewritten, then swapped in); rows added."""
+    added = 0
+    with duckdb.connect() as con:
+        for table in DAY_OF_ROW:
+            current, new = raw_dir / f"{table}.parquet", day_dir / f"{table}.parquet"
+            (count,) = con.execute(f"select count(*) from read_parquet('{new}')").fetchone()
+            if not count:
+                continue
+            staged = raw_dir / f".{table}.parquet.tmp"
+            con.execute(
+                f"copy (select * from read_parquet('{current}') union all "
+                f"select * from read_parquet('{new}')) to '{staged}' "
+                "(format parquet, compression zstd)"
+            )
+            os.replace(staged, current)
+            added += count
+    return added
+
+
+def count_rows(raw_dir: Path, table: str) -> int:
+    with duckdb.connect() as con:
+        return con.execute(
+            f"select count(*) from read_parquet('{raw_dir}/{table}.parquet')"
+        ).fetchone()[0]
+
+
+def run(customers: int, workdir: Path, seed: int) -> list[Stage]:
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    full, raw, day = workdir / "generated", workdir / "raw", workdir / "new_day"
+    python = sys.executable
+    dbt = str(Path(python).parent / "dbt")
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "SEGWAREHOUSE_TEST_WAREHOUSE": str(workdir / "warehouse.duckdb"),
+    }
+    build = [
+        dbt, "build", "--target", "test", "--quiet",
+        "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs"),
+        "--vars", f"{{raw_data_path: '{raw}'}}",
+    ]  # fmt: skip
+    stages = []
+    wall, peak = timed(
+        [python, "-m", "segwarehouse.generate", "--customers", str(customers),
+         "--seed", str(seed), "--output-dir", str(full)],
+        env,
+    )  # fmt: skip
+    stages.append(Stage("generate", wall, peak, count_rows(full / "raw", "order_lines")))
+    started = time.perf_counter()
+    split_last_day(full / "raw", raw, day)
+    stages.append(Stage("hold back last day", time.perf_counter() - started, float("nan"), 0))
+    wall, peak = timed(build, env)
+    stages.append(Stage("full build", wall, peak, count_rows(raw, "order_lines")))
+    started = time.perf_counter()
+    added = append_day(raw, day)
+    stages.append(Stage("append one day", time.perf_counter() - started, float("nan"), added))
+    wall, peak = timed(build, env)
+    stages.append(Stage("build after one day", wall, peak, count_rows(raw, "order_lines")))
+    return stages
+
+
+def format_table(customers: int, stages: Sequence[Stage]) -> str:
+    lines = [
+        f"{customers:,} customers",
+        f"| {'stage':<20} | {'wall s':>7} | {'peak MB':>8} | {'rows':>11} |",
+        f"|{'-' * 22}|{'-' * 8}:|{'-' * 9}:|{'-' * 12}:|",
+    ]
+    for stage in stages:
+        peak = (
+            "" if stage.peak_megabytes != stage.peak_megabytes else f"{stage.peak_megabytes:,.0f}"
+        )
+        lines.append(
+            f"| {stage.name:<20} | {stage.wall_seconds:>7.1f} | {peak:>8} | {stage.rows:>11,} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Time a full build and a one-day rebuild.")
+    parser.add_argument("--customers", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/segwarehouse-bench"))
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    for customers in args.customers:
+        stages = run(customers, args.workdir / str(customers), args.seed)
+        print(format_table(customers, stages), flush=True)
+        print(flush=True)
+
+
+if __name__ == "__main__":
+    main()
