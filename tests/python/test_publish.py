@@ -270,11 +270,11 @@ def test_readers_see_only_complete_builds_while_dbt_builds_and_publishes(warehou
     try:
         wait_for(lambda: read_answers(answers_file), 30, "the reader's first answer")
 
-        # A real build of the segment marts and everything downstream, with their tests.
+        # A real build, with their tests, of the two marts the reader checks against each other.
         dbt = subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "dbt"), "build", "--target", "test",
-                "--select", "dim_customer_segments+",
+                "--select", "dim_customer_segments", "fct_segment_kpis",
                 "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
             ],
             cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -282,11 +282,13 @@ def test_readers_see_only_complete_builds_while_dbt_builds_and_publishes(warehou
         build_started = time.time()
         output: list[str] = []
         running = threading.Event()
+        first_node_at: list[float] = []
 
         def follow() -> None:
             for line in dbt.stdout:
                 output.append(line)
-                if " START " in line:
+                if " START " in line and not running.is_set():
+                    first_node_at.append(time.time())
                     running.set()
 
         follower = threading.Thread(target=follow, daemon=True)
@@ -321,16 +323,19 @@ def test_readers_see_only_complete_builds_while_dbt_builds_and_publishes(warehou
     errors = [a for a in answers if "error" in a]
     before = [a for a in answers if a.get("publication_id") == first.publication_id]
     during = [a for a in before if build_started < a["at"] < build_finished]
+    # From dbt's first node to its exit it writes the marts: the answers that matter most.
+    writing = [a for a in during if a["at"] > first_node_at[0]]
     after = [a for a in answers if a.get("publication_id") == second.publication_id]
     print(
-        f"{len(answers)} answers: {len(before)} from the first publication "
-        f"({len(during)} during the {build_finished - build_started:.0f} s build), "
+        f"{len(answers)} answers: {len(before)} from the first publication, "
+        f"{len(during)} during the {build_finished - build_started:.0f} s dbt build "
+        f"({len(writing)} in the {build_finished - first_node_at[0]:.0f} s it ran nodes), "
         f"{len(after)} from the second, {len(errors)} errors; "
         f"lock error on the build warehouse: {lock_error}"
     )
     assert errors == []
     assert len(answers) >= MIN_ANSWERS
-    assert during and after
+    assert writing and after
     assert [a["publication_id"] for a in answers] == (
         [first.publication_id] * len(before) + [second.publication_id] * len(after)
     ), "every answer from one publication, switching once"
