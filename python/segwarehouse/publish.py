@@ -178,6 +178,8 @@ def publish(
             publication = write_publication(connection, tables, database)
             # Detaching checkpoints the target: all of it is in the file, no WAL left beside it.
             connection.execute(f"detach {TARGET_ALIAS}")
+        # Read-only on disk too: a client that forgets read_only=True cannot take the write lock.
+        temporary.chmod(0o444)
         fsync_path(temporary)
         os.replace(temporary, output)
     except BaseException:

@@ -70,6 +70,7 @@ def test_publish_copies_marts_and_reference_with_their_types(tmp_path):
     publication = publish(source, output)
 
     assert leftovers(tmp_path) == []
+    assert output.stat().st_mode & 0o777 == 0o444
     with duckdb.connect(str(output), read_only=True) as connection:
         tables = connection.execute(
             "select schema_name, table_name from duckdb_tables() order by all"
