@@ -23,6 +23,9 @@ TEST_SEED ?= 20261122
 TEST_PREVIOUS_AS_OF ?= 2025-11-30
 # make bench: sizes to time (a full build, then a build after one appended day, each).
 BENCH_CUSTOMERS ?= 10000 100000 1000000
+# Readers open the published copy, never the build warehouse: see publish (after each build).
+PUBLISH = $(BIN)/python -m segwarehouse.publish --database data/$(1)/warehouse.duckdb \
+	--output data/$(1)/published.duckdb
 
 .PHONY: demo test install demo-data test-data build-demo build-test summary lint pytest bench clean
 
@@ -47,18 +50,21 @@ demo-data: install
 test-data: install
 	$(BIN)/python -m segwarehouse.generate --customers $(TEST_CUSTOMERS) --seed $(TEST_SEED) --output-dir data/test
 
+# Publish only after a successful build: -e in .SHELLFLAGS stops Make when dbt fails.
 build-demo: install
 	$(BIN)/dbt build --target demo
+	$(call PUBLISH,demo)
 
 build-test: install
 	rm -f data/test/warehouse.duckdb
 	$(BIN)/dbt build --target test
 	$(BIN)/dbt build --target test --vars '{as_of_date: "$(TEST_PREVIOUS_AS_OF)"}'
 	$(BIN)/dbt build --target test
+	$(call PUBLISH,test)
 	$(BIN)/dbt docs generate --target test --quiet
 
 summary: install
-	$(BIN)/python -m segwarehouse.summary --database data/demo/warehouse.duckdb
+	$(BIN)/python -m segwarehouse.summary --database data/demo/published.duckdb
 
 lint: install
 	$(BIN)/ruff check python tests models
