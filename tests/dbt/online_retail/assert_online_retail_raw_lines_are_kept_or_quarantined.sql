@@ -1,0 +1,42 @@
+{#-
+    Every raw line of the two Online Retail II files (the first file before 2010-12-01, the
+    whole second file) is either kept (an order line) or quarantined, exactly once. Returns a
+    row when the counts differ.
+-#}
+{{ config(enabled=var('source_system', 'shop') == 'online_retail') }}
+
+with
+
+lines_2009_2010 as (
+    select * from {{ source('online_retail', 'online_retail_ii_2009_2010') }}
+),
+
+lines_2010_2011 as (
+    select * from {{ source('online_retail', 'online_retail_2010_2011') }}
+),
+
+order_lines as (
+    select * from {{ ref('stg_online_retail__order_lines') }}
+),
+
+quarantined_lines as (
+    select * from {{ ref('stg_online_retail__quarantined_lines') }}
+),
+
+counts as (
+    select
+        (select count(*) from lines_2009_2010 where invoicedate < '2010-12-01')
+        + (select count(*) from lines_2010_2011) as raw_count,
+        (select count(*) from order_lines) as kept_count,
+        (select count(*) from quarantined_lines) as quarantined_count,
+        (
+            select count(*)
+            from order_lines
+            inner join quarantined_lines
+                on order_lines.order_line_id = quarantined_lines.invoice_line_id
+        ) as both_count
+)
+
+select *
+from counts
+where raw_count != kept_count + quarantined_count or both_count > 0
