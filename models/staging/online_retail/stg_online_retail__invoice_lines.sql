@@ -125,7 +125,7 @@ cancellation_matches as (
     inner join purchase_lines
         on
             cancellation_lines.customer_id = purchase_lines.customer_id
-            and purchase_lines.invoiced_at <= cancellation_lines.invoiced_at
+            and cancellation_lines.invoiced_at >= purchase_lines.invoiced_at
     qualify
         row_number() over (
             partition by cancellation_lines.invoice_line_id
