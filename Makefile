@@ -27,13 +27,13 @@ BENCH_CUSTOMERS ?= 10000 100000 1000000
 PUBLISH = $(BIN)/python -m segwarehouse.publish --database data/$(1)/warehouse.duckdb \
 	--output data/$(1)/published.duckdb
 
-.PHONY: demo test install demo-data test-data build-demo build-test summary lint pytest bench clean
+.PHONY: demo test install demo-data test-data build-demo build-test build-retail summary lint pytest bench clean
 
 ## demo: set up, generate demo data, dbt build on the embedded DuckDB file, print the segments
 demo: install demo-data build-demo summary
 
-## test: set up, lint, build and test the warehouse on test data, run pytest
-test: install lint test-data build-test pytest
+## test: set up, lint, build and test the warehouse on test data and on Online Retail II, run pytest
+test: install lint test-data build-test build-retail pytest
 
 $(INSTALLED): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -63,6 +63,16 @@ build-test: install
 	$(call PUBLISH,test)
 	$(BIN)/dbt docs generate --target test --quiet
 
+# UCI Online Retail II, read in place from ONLINE_RETAIL_PATH (relative to this folder), into
+# its own warehouse, from scratch; then its segment summary.
+ONLINE_RETAIL_PATH ?= ../shared/datasets/online_retail_ii
+
+build-retail: install
+	rm -f data/retail/warehouse.duckdb
+	mkdir -p data/retail
+	$(BIN)/dbt build --target retail --vars '{source_system: online_retail, online_retail_path: "$(ONLINE_RETAIL_PATH)"}'
+	$(BIN)/python -m segwarehouse.summary --database data/retail/warehouse.duckdb
+
 summary: install
 	$(BIN)/python -m segwarehouse.summary --database data/demo/published.duckdb
 
@@ -70,6 +80,7 @@ lint: install
 	$(BIN)/ruff check python tests models
 	$(BIN)/ruff format --check python tests models
 	$(BIN)/sqlfluff lint models tests/dbt
+	$(BIN)/sqlfluff lint --config .sqlfluff-online-retail models/staging/online_retail tests/dbt/online_retail models/intermediate/canonical
 
 pytest: install
 	$(BIN)/pytest

@@ -6,19 +6,19 @@
 with
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('int_orders_canonical') }}
 ),
 
 web_sessions as (
-    select * from {{ ref('stg_shop__web_sessions') }}
+    select * from {{ ref('int_web_sessions_canonical') }}
 ),
 
 email_events as (
-    select * from {{ ref('stg_shop__email_events') }}
+    select * from {{ ref('int_email_events_canonical') }}
 ),
 
 survey_responses as (
-    select * from {{ ref('stg_shop__survey_responses') }}
+    select * from {{ ref('int_survey_responses_canonical') }}
 ),
 
 activity_bounds as (

@@ -3,7 +3,7 @@
 with
 
 campaign_sends as (
-    select * from {{ ref('stg_shop__campaign_sends') }}
+    select * from {{ ref('int_campaign_sends_canonical') }}
 ),
 
 orders as (

@@ -1,15 +1,15 @@
 with
 
 campaigns as (
-    select * from {{ ref('stg_shop__campaigns') }}
+    select * from {{ ref('int_campaigns_canonical') }}
 ),
 
 campaign_sends as (
-    select * from {{ ref('stg_shop__campaign_sends') }}
+    select * from {{ ref('int_campaign_sends_canonical') }}
 ),
 
 email_events as (
-    select * from {{ ref('stg_shop__email_events') }}
+    select * from {{ ref('int_email_events_canonical') }}
 ),
 
 memberships as (

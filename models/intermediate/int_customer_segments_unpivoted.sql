@@ -5,7 +5,7 @@ memberships as (
 ),
 
 customers as (
-    select * from {{ ref('stg_shop__customers') }}
+    select * from {{ ref('int_customers_canonical') }}
 ),
 
 unpivoted as (

@@ -3,7 +3,7 @@
 with
 
 assignments as (
-    select * from {{ ref('stg_shop__experiment_assignments') }}
+    select * from {{ ref('int_experiment_assignments_canonical') }}
 ),
 
 customer_segments as (

@@ -5,11 +5,11 @@ orders as (
 ),
 
 order_lines as (
-    select * from {{ ref('stg_shop__order_lines') }}
+    select * from {{ ref('int_order_lines_canonical') }}
 ),
 
 products as (
-    select * from {{ ref('stg_shop__products') }}
+    select * from {{ ref('int_products_canonical') }}
 ),
 
 as_of_dates as (

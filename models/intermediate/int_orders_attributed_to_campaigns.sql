@@ -7,11 +7,11 @@ orders as (
 ),
 
 campaign_sends as (
-    select * from {{ ref('stg_shop__campaign_sends') }}
+    select * from {{ ref('int_campaign_sends_canonical') }}
 ),
 
 email_events as (
-    select * from {{ ref('stg_shop__email_events') }}
+    select * from {{ ref('int_email_events_canonical') }}
 ),
 
 as_of_dates as (

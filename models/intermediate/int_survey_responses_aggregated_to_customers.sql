@@ -1,7 +1,7 @@
 with
 
 survey_responses as (
-    select * from {{ ref('stg_shop__survey_responses') }}
+    select * from {{ ref('int_survey_responses_canonical') }}
 ),
 
 as_of_dates as (

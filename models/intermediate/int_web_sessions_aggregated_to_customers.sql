@@ -1,7 +1,7 @@
 with
 
 web_sessions as (
-    select * from {{ ref('stg_shop__web_sessions') }}
+    select * from {{ ref('int_web_sessions_canonical') }}
 ),
 
 orders as (

@@ -9,11 +9,11 @@ attributed_orders as (
 ),
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('int_orders_canonical') }}
 ),
 
 order_lines as (
-    select * from {{ ref('stg_shop__order_lines') }}
+    select * from {{ ref('int_order_lines_canonical') }}
 ),
 
 as_of_dates as (

@@ -9,11 +9,11 @@ campaign_segments as (
 ),
 
 campaigns as (
-    select * from {{ ref('stg_shop__campaigns') }}
+    select * from {{ ref('int_campaigns_canonical') }}
 ),
 
 campaign_sends as (
-    select * from {{ ref('stg_shop__campaign_sends') }}
+    select * from {{ ref('int_campaign_sends_canonical') }}
 ),
 
 attributed_orders as (

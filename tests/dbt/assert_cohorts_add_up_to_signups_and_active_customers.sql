@@ -13,11 +13,11 @@ customer_segments as (
 ),
 
 customers as (
-    select * from {{ ref('stg_shop__customers') }}
+    select * from {{ ref('int_customers_canonical') }}
 ),
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('int_orders_canonical') }}
 ),
 
 as_of_dates as (

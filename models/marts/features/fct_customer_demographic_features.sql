@@ -1,7 +1,7 @@
 with
 
 customers as (
-    select * from {{ ref('stg_shop__customers') }}
+    select * from {{ ref('int_customers_canonical') }}
 ),
 
 as_of_dates as (

@@ -5,7 +5,7 @@ campaign_segments as (
 ),
 
 campaigns as (
-    select * from {{ ref('stg_shop__campaigns') }}
+    select * from {{ ref('int_campaigns_canonical') }}
 ),
 
 segments as (

@@ -1,0 +1,10 @@
+{% macro source_system() -%}
+    {#- The project var `source_system`, which must name a source with staging models. -#}
+    {%- set value = var('source_system', 'shop') -%}
+    {%- if value not in ['shop', 'online_retail'] -%}
+        {{ exceptions.raise_compiler_error(
+            "var('source_system') must be one of shop, online_retail, got: " ~ value
+        ) }}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}
