@@ -71,7 +71,8 @@ build-retail: install
 	rm -f data/retail/warehouse.duckdb
 	mkdir -p data/retail
 	$(BIN)/dbt build --target retail --vars '{source_system: online_retail, online_retail_path: "$(ONLINE_RETAIL_PATH)"}'
-	$(BIN)/python -m segwarehouse.summary --database data/retail/warehouse.duckdb
+	$(call PUBLISH,retail)
+	$(BIN)/python -m segwarehouse.summary --database data/retail/published.duckdb
 
 summary: install
 	$(BIN)/python -m segwarehouse.summary --database data/demo/published.duckdb
