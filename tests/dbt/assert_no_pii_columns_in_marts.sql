@@ -19,6 +19,7 @@
 -- depends_on: {{ ref('fct_campaign_segment_performance') }}
 -- depends_on: {{ ref('fct_segment_cohort_retention') }}
 -- depends_on: {{ ref('fct_segment_monthly_trends') }}
+-- depends_on: {{ ref('fct_quarantine_summary') }}
 with
 
 mart_columns as (
@@ -37,8 +38,8 @@ where
         '(^|_)(first_name|last_name|full_name|name|email|email_address|phone|phone_number'
         || '|birth_date|date_of_birth)$'
     )
-    -- Names of features, segments, experiments and campaigns are labels we make, not people's.
+    -- Names of features, segments, experiments, campaigns and sources are labels, not people's.
     and not regexp_matches(
-        lower(column_name), '(^|_)(feature|segment|experiment|campaign)_name$'
+        lower(column_name), '(^|_)(feature|segment|experiment|campaign|source)_name$'
     )
     and not starts_with(lower(column_name), 'has_')

@@ -43,6 +43,7 @@ PUBLIC_MARTS = (
     "fct_campaign_segment_performance",
     "fct_segment_cohort_retention",
     "fct_segment_monthly_trends",
+    "fct_quarantine_summary",
 )
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
 PHONE = re.compile(r"\+?\d[\d\s().-]{7,}\d")

@@ -1,16 +1,17 @@
 with
 
-source as (
-    select * from {{ source('shop', 'campaign_sends') }}
+campaign_sends_classified as (
+    select * from {{ ref('stg_shop__campaign_sends_classified') }}
 ),
 
-renamed as (
+final as (
     select
-        cast(id as bigint) as campaign_send_id,
-        cast(campaign_id as bigint) as campaign_id,
-        cast(customer_id as bigint) as customer_id,
-        cast(sent_at as timestamp) as sent_at
-    from source
+        campaign_send_id,
+        campaign_id,
+        customer_id,
+        sent_at
+    from campaign_sends_classified
+    where quarantine_reason is null
 )
 
-select * from renamed
+select * from final

@@ -1,18 +1,19 @@
 with
 
-source as (
-    select * from {{ source('shop', 'campaigns') }}
+campaigns_classified as (
+    select * from {{ ref('stg_shop__campaigns_classified') }}
 ),
 
-renamed as (
+final as (
     select
-        cast(id as bigint) as campaign_id,
-        trim(name) as campaign_name,
-        lower(trim(channel)) as channel,
-        cast(start_date as date) as start_date,
-        cast(end_date as date) as end_date,
-        cast(cost as decimal(18, 2)) as cost
-    from source
+        campaign_id,
+        campaign_name,
+        channel,
+        start_date,
+        end_date,
+        cost
+    from campaigns_classified
+    where quarantine_reason is null
 )
 
-select * from renamed
+select * from final

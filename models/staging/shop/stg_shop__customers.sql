@@ -1,24 +1,24 @@
 with
 
-source as (
-    select * from {{ source('shop', 'customers') }}
+customers_classified as (
+    select * from {{ ref('stg_shop__customers_classified') }}
 ),
 
-renamed as (
+final as (
     select
-        cast(id as bigint) as customer_id,
-        -- Names and phone numbers stop here; the email survives only as a one-way hash.
-        {{ hash_pii('email') }} as email_hash,
-        phone is not null as has_phone,
-        cast(birth_date as date) as birth_date,
-        lower(trim(gender)) as gender,
-        trim(country) as country,
-        trim(region) as region,
-        trim(city) as city,
-        cast(signup_date as date) as signup_date,
-        lower(trim(acquisition_channel)) as acquisition_channel,
-        cast(is_loyalty_member as boolean) as is_loyalty_member
-    from source
+        customer_id,
+        email_hash,
+        has_phone,
+        birth_date,
+        gender,
+        country,
+        region,
+        city,
+        signup_date,
+        acquisition_channel,
+        is_loyalty_member
+    from customers_classified
+    where quarantine_reason is null
 )
 
-select * from renamed
+select * from final

@@ -1,16 +1,17 @@
 with
 
-source as (
-    select * from {{ source('shop', 'email_events') }}
+email_events_classified as (
+    select * from {{ ref('stg_shop__email_events_classified') }}
 ),
 
-renamed as (
+final as (
     select
-        cast(id as bigint) as email_event_id,
-        cast(campaign_send_id as bigint) as campaign_send_id,
-        lower(trim(event_type)) as event_type,
-        cast(occurred_at as timestamp) as occurred_at
-    from source
+        email_event_id,
+        campaign_send_id,
+        event_type,
+        occurred_at
+    from email_events_classified
+    where quarantine_reason is null
 )
 
-select * from renamed
+select * from final

@@ -1,17 +1,18 @@
 with
 
-source as (
-    select * from {{ source('shop', 'experiment_assignments') }}
+experiment_assignments_classified as (
+    select * from {{ ref('stg_shop__experiment_assignments_classified') }}
 ),
 
-renamed as (
+final as (
     select
-        cast(id as bigint) as experiment_assignment_id,
-        lower(trim(experiment_name)) as experiment_name,
-        cast(customer_id as bigint) as customer_id,
-        lower(trim(variant)) as variant,
-        cast(assigned_at as timestamp) as assigned_at
-    from source
+        experiment_assignment_id,
+        experiment_name,
+        customer_id,
+        variant,
+        assigned_at
+    from experiment_assignments_classified
+    where quarantine_reason is null
 )
 
-select * from renamed
+select * from final

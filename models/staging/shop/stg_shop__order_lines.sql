@@ -1,18 +1,19 @@
 with
 
-source as (
-    select * from {{ source('shop', 'order_lines') }}
+order_lines_classified as (
+    select * from {{ ref('stg_shop__order_lines_classified') }}
 ),
 
-renamed as (
+final as (
     select
-        cast(id as bigint) as order_line_id,
-        cast(order_id as bigint) as order_id,
-        cast(product_id as bigint) as product_id,
-        cast(quantity as integer) as quantity,
-        cast(unit_price as decimal(18, 2)) as unit_price,
-        cast(discount_amount as decimal(18, 2)) as discount_amount
-    from source
+        order_line_id,
+        order_id,
+        product_id,
+        quantity,
+        unit_price,
+        discount_amount
+    from order_lines_classified
+    where quarantine_reason is null
 )
 
-select * from renamed
+select * from final

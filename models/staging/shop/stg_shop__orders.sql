@@ -1,21 +1,22 @@
 with
 
-source as (
-    select * from {{ source('shop', 'orders') }}
+orders_classified as (
+    select * from {{ ref('stg_shop__orders_classified') }}
 ),
 
-renamed as (
+final as (
     select
-        cast(id as bigint) as order_id,
-        cast(customer_id as bigint) as customer_id,
-        cast(ordered_at as timestamp) as ordered_at,
-        cast(ordered_at as date) as order_date,
-        lower(trim(channel)) as channel,
-        lower(trim(status)) as status,
-        upper(trim(discount_code)) as discount_code,
-        cast(returned_at as timestamp) as returned_at,
-        cast(returned_at as date) as returned_date
-    from source
+        order_id,
+        customer_id,
+        ordered_at,
+        order_date,
+        channel,
+        status,
+        discount_code,
+        returned_at,
+        returned_date
+    from orders_classified
+    where quarantine_reason is null
 )
 
-select * from renamed
+select * from final

@@ -1,17 +1,18 @@
 with
 
-source as (
-    select * from {{ source('shop', 'products') }}
+products_classified as (
+    select * from {{ ref('stg_shop__products_classified') }}
 ),
 
-renamed as (
+final as (
     select
-        cast(id as bigint) as product_id,
-        trim(name) as product_name,
-        lower(trim(category)) as category,
-        trim(brand) as brand,
-        cast(list_price as decimal(18, 2)) as list_price
-    from source
+        product_id,
+        product_name,
+        category,
+        brand,
+        list_price
+    from products_classified
+    where quarantine_reason is null
 )
 
-select * from renamed
+select * from final

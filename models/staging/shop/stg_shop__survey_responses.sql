@@ -1,17 +1,18 @@
 with
 
-source as (
-    select * from {{ source('shop', 'survey_responses') }}
+survey_responses_classified as (
+    select * from {{ ref('stg_shop__survey_responses_classified') }}
 ),
 
-renamed as (
+final as (
     select
-        cast(id as bigint) as survey_response_id,
-        cast(customer_id as bigint) as customer_id,
-        cast(responded_at as timestamp) as responded_at,
-        cast(nps_score as integer) as nps_score,
-        cast(satisfaction_score as integer) as satisfaction_score
-    from source
+        survey_response_id,
+        customer_id,
+        responded_at,
+        nps_score,
+        satisfaction_score
+    from survey_responses_classified
+    where quarantine_reason is null
 )
 
-select * from renamed
+select * from final

@@ -1,18 +1,19 @@
 with
 
-source as (
-    select * from {{ source('shop', 'web_sessions') }}
+web_sessions_classified as (
+    select * from {{ ref('stg_shop__web_sessions_classified') }}
 ),
 
-renamed as (
+final as (
     select
-        cast(id as bigint) as web_session_id,
-        cast(customer_id as bigint) as customer_id,
-        cast(started_at as timestamp) as started_at,
-        lower(trim(device)) as device,
-        cast(pages_viewed as integer) as pages_viewed,
-        cast(converted_order_id as bigint) as converted_order_id
-    from source
+        web_session_id,
+        customer_id,
+        started_at,
+        device,
+        pages_viewed,
+        converted_order_id
+    from web_sessions_classified
+    where quarantine_reason is null
 )
 
-select * from renamed
+select * from final

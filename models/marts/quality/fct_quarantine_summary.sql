@@ -1,0 +1,24 @@
+with
+
+source_rows_counted as (
+    select * from {{ ref('int_source_rows_counted') }}
+),
+
+final as (
+    select
+        source_name,
+        source_table,
+        row_outcome,
+        row_outcome != 'kept' as is_quarantined,
+        row_count,
+        cast(sum(row_count) over (partition by source_name, source_table) as bigint)
+            as raw_row_count,
+        {{ safe_divide(
+            'cast(row_count as double)',
+            'sum(row_count) over (partition by source_name, source_table)'
+        ) }} as share_of_raw_rows,
+        cast(row_amount as decimal(38, 2)) as amount
+    from source_rows_counted
+)
+
+select * from final

@@ -1,0 +1,404 @@
+"""Fuzz the shop source: seeded bad rows in every raw table, then a full `dbt build`.
+
+Nothing may be silently dropped: the build must succeed, every table's raw rows must equal its
+kept plus quarantined rows, and every injected bad row must be in the quarantine with a
+plausible reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from segwarehouse.generate import RAW_TABLES, GeneratorConfig, generate
+
+from .conftest import PROJECT_DIR
+
+FUZZ_SEED = 20261122
+BAD_ID_START = 900_000_000
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Injected:
+    table: str
+    key: int | None  # None: the row's id is null
+    reasons: frozenset[str]
+    what: str
+
+
+class Fuzzer:
+    """Appends bad rows to pandas copies of the raw tables and records what it injected."""
+
+    def __init__(self, tables: dict[str, pa.Table], seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.frames = {name: _frame(table) for name, table in tables.items()}
+        self.original_row_counts = {name: table.num_rows for name, table in tables.items()}
+        self.injected: list[Injected] = []
+        self.next_id = BAD_ID_START
+
+    def template(self, table: str, first_rows: int = 200) -> dict:
+        """A random row from the start of the table (early ids, never a duplicate target)."""
+        frame = self.frames[table]
+        index = int(self.rng.integers(0, min(first_rows, len(frame))))
+        return frame.iloc[index].to_dict()
+
+    def add(self, table: str, reasons: str | set[str], what: str, **changes) -> None:
+        row = self.template(table)
+        row["id"] = self.next_id
+        self.next_id += 1
+        row.update(changes)
+        self._append(table, row)
+        reason_set = {reasons} if isinstance(reasons, str) else reasons
+        key = None if row["id"] is None else int(row["id"])
+        self.injected.append(Injected(table, key, frozenset(reason_set), what))
+
+    def duplicate(self, table: str, *, exact: bool, change: dict | None = None) -> None:
+        """Copy one of the table's last generated rows: identically, or with a conflict."""
+        frame = self.frames[table]
+        generated = self.original_row_counts[table]
+        index = generated - 1 - int(self.rng.integers(0, min(50, generated)))
+        row = frame.iloc[index].to_dict()
+        if not exact:
+            row.update(change or {})
+        self._append(table, row)
+        what = "exact copy" if exact else "conflicting copy"
+        self.injected.append(Injected(table, int(row["id"]), frozenset({"duplicate_key"}), what))
+
+    def _append(self, table: str, row: dict) -> None:
+        frame = self.frames[table]
+        addition = pd.DataFrame([row], columns=frame.columns).astype(frame.dtypes.to_dict())
+        self.frames[table] = pd.concat([frame, addition], ignore_index=True)
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    """A pandas copy with nullable integers and plain strings, so bad rows keep their types."""
+    frame = table.to_pandas()
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.CategoricalDtype):
+            frame[column] = frame[column].astype(object)
+        elif pd.api.types.is_integer_dtype(frame[column].dtype):
+            frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def _as_text(frame: pd.DataFrame, column: str) -> None:
+    """Store a column as text, as a CSV export would, so that unparseable values fit in it."""
+    frame[column] = frame[column].map(lambda value: None if pd.isna(value) else str(value))
+
+
+def corrupt(tables: dict[str, pa.Table], seed: int) -> Fuzzer:
+    fuzz = Fuzzer(tables, seed)
+    future = pd.Timestamp("2099-05-01 10:00:00")
+    ancient = pd.Timestamp("1970-01-01 00:00:00")
+    _as_text(fuzz.frames["orders"], "ordered_at")
+    _as_text(fuzz.frames["survey_responses"], "nps_score")
+
+    # customers
+    fuzz.add("customers", "null_key", "null id", id=None)
+    fuzz.add("customers", "invalid_value", "unknown gender", gender="martian")
+    fuzz.add(
+        "customers",
+        "invalid_value",
+        "full-width unicode gender",
+        gender="\uff46\uff45\uff4d\uff41\uff4c\uff45",
+    )
+    fuzz.add("customers", "invalid_value", "very long channel", acquisition_channel="x" * 5000)
+    fuzz.add("customers", "invalid_value", "zero-width space", acquisition_channel="email\u200b")
+    fuzz.add("customers", "missing_value", "blank country", country="   ")
+    fuzz.add("customers", "missing_value", "null signup date", signup_date=None)
+    fuzz.add("customers", "future_date", "future signup", signup_date=future.date())
+    fuzz.add(
+        "customers",
+        "inconsistent",
+        "born after signup",
+        signup_date=pd.Timestamp("2024-03-01").date(),
+        birth_date=pd.Timestamp("2024-06-01").date(),
+    )
+    fuzz.duplicate("customers", exact=False, change={"city": "Atlantis"})
+    fuzz.duplicate("customers", exact=True)
+
+    # products
+    fuzz.add("products", "null_key", "null id", id=None)
+    fuzz.add("products", "invalid_value", "negative price", list_price=-5.0)
+    fuzz.add("products", "invalid_value", "absurd price", list_price=1e9)
+    fuzz.add("products", "unparseable_value", "price beyond decimal", list_price=1e30)
+    fuzz.add("products", "missing_value", "empty category", category="")
+    fuzz.duplicate("products", exact=False, change={"list_price": 1.0})
+
+    # orders (ordered_at is text here)
+    fuzz.add("orders", "null_key", "null id", id=None)
+    fuzz.add("orders", "null_key", "null customer", customer_id=None)
+    fuzz.add("orders", "unparseable_value", "not a date", ordered_at="not a date")
+    fuzz.add("orders", "unparseable_value", "30 February", ordered_at="2025-02-30 10:00:00")
+    fuzz.add("orders", "future_date", "future order", ordered_at=str(future))
+    fuzz.add("orders", "invalid_value", "ancient order", ordered_at=str(ancient))
+    fuzz.add("orders", "invalid_value", "unknown status", status="shipped")
+    fuzz.add("orders", "invalid_value", "unknown channel", channel="carrier pigeon")
+    fuzz.add("orders", "missing_value", "whitespace status", status=" \t ")
+    fuzz.add("orders", "orphan_reference", "unknown customer", customer_id=99_999_999)
+    fuzz.add(
+        "orders",
+        {"inconsistent", "orphan_reference"},
+        "returned without a return time",
+        status="returned",
+        returned_at=None,
+    )
+    fuzz.add(
+        "orders",
+        {"inconsistent", "orphan_reference"},
+        "before signup",
+        ordered_at="2000-06-01 12:00:00",
+        status="completed",
+        returned_at=None,
+    )
+    fuzz.duplicate("orders", exact=True)
+    fuzz.duplicate("orders", exact=False, change={"channel": "store"})
+
+    # order lines
+    fuzz.add("order_lines", "null_key", "null id", id=None)
+    fuzz.add("order_lines", "null_key", "null order", order_id=None)
+    fuzz.add("order_lines", "invalid_value", "negative quantity", quantity=-3)
+    fuzz.add("order_lines", "invalid_value", "absurd quantity", quantity=1_000_000)
+    fuzz.add("order_lines", "invalid_value", "negative price", unit_price=-1.0)
+    fuzz.add("order_lines", "invalid_value", "absurd price", unit_price=1e9)
+    fuzz.add("order_lines", "unparseable_value", "infinite discount", discount_amount=np.inf)
+    fuzz.add("order_lines", "missing_value", "null quantity", quantity=None)
+    fuzz.add("order_lines", "orphan_reference", "unknown order", order_id=99_999_999)
+    fuzz.add("order_lines", "orphan_reference", "unknown product", product_id=99_999_999)
+    fuzz.add(
+        "order_lines",
+        {"inconsistent", "orphan_reference"},
+        "discount above amount",
+        quantity=1,
+        unit_price=10.0,
+        discount_amount=50.0,
+    )
+    fuzz.duplicate("order_lines", exact=False, change={"quantity": 7})
+
+    # campaigns
+    fuzz.add("campaigns", "null_key", "null id", id=None)
+    fuzz.add("campaigns", "invalid_value", "unknown channel", channel="fax")
+    fuzz.add("campaigns", "invalid_value", "negative cost", cost=-100.0)
+    fuzz.add("campaigns", "future_date", "future start", start_date=future.date())
+    fuzz.add(
+        "campaigns",
+        "inconsistent",
+        "ends before it starts",
+        start_date=pd.Timestamp("2025-03-10").date(),
+        end_date=pd.Timestamp("2025-03-01").date(),
+    )
+
+    # campaign sends
+    fuzz.add("campaign_sends", "null_key", "null customer", customer_id=None)
+    fuzz.add("campaign_sends", "orphan_reference", "unknown campaign", campaign_id=99_999)
+    fuzz.add("campaign_sends", "orphan_reference", "unknown customer", customer_id=99_999_999)
+    fuzz.add("campaign_sends", "future_date", "future send", sent_at=future)
+    fuzz.add("campaign_sends", "invalid_value", "ancient send", sent_at=ancient)
+    fuzz.duplicate("campaign_sends", exact=True)
+
+    # email events
+    fuzz.add("email_events", "null_key", "null id", id=None)
+    fuzz.add("email_events", "invalid_value", "unknown event type", event_type="bounced")
+    fuzz.add("email_events", "missing_value", "empty event type", event_type="")
+    fuzz.add("email_events", "orphan_reference", "unknown send", campaign_send_id=99_999_999)
+    fuzz.add("email_events", "future_date", "future event", occurred_at=future)
+    fuzz.add(
+        "email_events",
+        {"inconsistent", "orphan_reference"},
+        "event before its send",
+        occurred_at=pd.Timestamp("2001-01-01 00:00:00"),
+    )
+    fuzz.duplicate("email_events", exact=False, change={"event_type": "clicked"})
+
+    # web sessions
+    fuzz.add("web_sessions", "null_key", "null customer", customer_id=None)
+    fuzz.add("web_sessions", "invalid_value", "negative pages", pages_viewed=-1)
+    fuzz.add("web_sessions", "invalid_value", "absurd pages", pages_viewed=1_000_000)
+    fuzz.add("web_sessions", "invalid_value", "unknown device", device="toaster")
+    fuzz.add("web_sessions", "orphan_reference", "unknown order", converted_order_id=99_999_999)
+    fuzz.add("web_sessions", "future_date", "future session", started_at=future)
+
+    # experiment assignments
+    fuzz.add("experiment_assignments", "null_key", "null id", id=None)
+    # A new experiment name each, so that the pair (experiment, customer) stays unique.
+    fuzz.add(
+        "experiment_assignments",
+        "invalid_value",
+        "unknown variant",
+        experiment_name="fuzz_variant",
+        variant="placebo",
+    )
+    fuzz.add(
+        "experiment_assignments",
+        "future_date",
+        "future assignment",
+        experiment_name="fuzz_future",
+        assigned_at=future,
+    )
+    fuzz.add(
+        "experiment_assignments",
+        "orphan_reference",
+        "unknown customer",
+        customer_id=99_999_999,
+    )
+    generated = fuzz.original_row_counts["experiment_assignments"]
+    last = fuzz.frames["experiment_assignments"].iloc[generated - 20].to_dict()
+    fuzz.add(
+        "experiment_assignments",
+        "duplicate_key",
+        "customer assigned twice under another id",
+        experiment_name=last["experiment_name"],
+        customer_id=last["customer_id"],
+    )
+    fuzz.injected.append(
+        Injected(
+            "experiment_assignments",
+            int(last["id"]),
+            frozenset({"duplicate_key"}),
+            "first assignment of the customer assigned twice",
+        )
+    )
+
+    # survey responses (nps_score is text here)
+    fuzz.add("survey_responses", "null_key", "null id", id=None)
+    fuzz.add("survey_responses", "unparseable_value", "nps in words", nps_score="ten")
+    fuzz.add("survey_responses", "invalid_value", "nps 11", nps_score="11")
+    fuzz.add("survey_responses", "invalid_value", "nps -1", nps_score="-1")
+    fuzz.add("survey_responses", "invalid_value", "satisfaction 9", satisfaction_score=9)
+    fuzz.add("survey_responses", "future_date", "future answer", responded_at=future)
+    fuzz.add("survey_responses", "orphan_reference", "unknown customer", customer_id=99_999_999)
+    return fuzz
+
+
+@pytest.fixture(scope="module")
+def fuzzed_warehouse(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("fuzz")
+    tables, _ = generate(GeneratorConfig(n_customers=800, seed=FUZZ_SEED))
+    fuzz = corrupt(tables, FUZZ_SEED)
+    raw_dir = workdir / "raw"
+    raw_dir.mkdir()
+    for name, frame in fuzz.frames.items():
+        shuffled = frame.sample(frac=1.0, random_state=FUZZ_SEED)  # bad rows not all at the end
+        pq.write_table(
+            pa.Table.from_pandas(shuffled, preserve_index=False), raw_dir / f"{name}.parquet"
+        )
+    warehouse = workdir / "warehouse.duckdb"
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "build",
+            "--target",
+            "test",
+            "--target-path",
+            str(workdir / "target"),
+            "--log-path",
+            str(workdir / "logs"),
+            "--vars",
+            f"{{raw_data_path: '{raw_dir}'}}",
+        ],
+        cwd=PROJECT_DIR,
+        env={
+            **os.environ,
+            "DBT_PROFILES_DIR": str(PROJECT_DIR),
+            "SEGWAREHOUSE_TEST_WAREHOUSE": str(warehouse),
+        },
+        capture_output=True,
+        text=True,
+    )
+    connection = duckdb.connect(str(warehouse), read_only=True) if warehouse.exists() else None
+    yield result, fuzz, raw_dir, connection
+    if connection is not None:
+        connection.close()
+
+
+def test_build_succeeds_on_fuzzed_data(fuzzed_warehouse):
+    result, *_ = fuzzed_warehouse
+    assert result.returncode == 0, result.stdout[-5000:]
+    assert "ERROR=0" in result.stdout
+
+
+@pytest.mark.parametrize("table", RAW_TABLES)
+def test_every_raw_row_is_kept_or_quarantined(fuzzed_warehouse, table):
+    _, _, raw_dir, warehouse = fuzzed_warehouse
+    raw = duckdb.execute(f"select count(*) from '{raw_dir / table}.parquet'").fetchall()[0][0]
+    kept = warehouse.execute(f"select count(*) from staging.stg_shop__{table}").fetchall()[0][0]
+    quarantined = warehouse.execute(
+        "select count(*) from staging.stg_shop__quarantined_rows where source_table = ?", [table]
+    ).fetchall()[0][0]
+    summary = warehouse.execute(
+        """
+        select sum(row_count), min(raw_row_count), max(raw_row_count),
+            sum(row_count) filter (where is_quarantined)
+        from marts.fct_quarantine_summary where source_table = ?
+        """,
+        [table],
+    ).fetchall()[0]
+    assert quarantined > 0, "every table had bad rows injected"
+    assert raw == kept + quarantined
+    assert summary == (raw, raw, raw, quarantined)
+
+
+def test_each_injected_row_is_quarantined_with_a_plausible_reason(fuzzed_warehouse):
+    _, fuzz, _, warehouse = fuzzed_warehouse
+    rows = warehouse.execute(
+        "select source_table, row_key, quarantine_reason from staging.stg_shop__quarantined_rows"
+    ).fetchall()
+    reasons: dict[tuple[str, str | None], list[str]] = {}
+    for table, key, reason in rows:
+        reasons.setdefault((table, key), []).append(reason)
+    problems = []
+    for injected in fuzz.injected:
+        if injected.key is None:
+            continue
+        found = reasons.get((injected.table, str(injected.key)), [])
+        if not found or not set(found) <= injected.reasons:
+            problems.append(f"{injected}: quarantined as {found}")
+    assert not problems, "\n".join(problems)
+    for table in RAW_TABLES:
+        null_keys = sum(1 for i in fuzz.injected if i.table == table and i.key is None)
+        assert len(reasons.get((table, None), [])) == null_keys, table
+
+
+def test_an_exact_copy_keeps_one_row(fuzzed_warehouse):
+    _, fuzz, _, warehouse = fuzzed_warehouse
+    exact = [i for i in fuzz.injected if i.what == "exact copy"]
+    assert exact
+    for injected in exact:
+        singular = injected.table.removesuffix("s")
+        kept = warehouse.execute(
+            f"select count(*) from staging.stg_shop__{injected.table} where {singular}_id = ?",
+            [injected.key],
+        ).fetchall()[0][0]
+        assert kept == 1, injected
+
+
+def test_quarantine_holds_no_readable_pii(fuzzed_warehouse):
+    _, fuzz, _, warehouse = fuzzed_warehouse
+    customers = fuzz.frames["customers"]
+    raw_rows = [
+        row[0]
+        for row in warehouse.execute(
+            "select raw_row from staging.stg_shop__quarantined_rows"
+            " where source_table = 'customers'"
+        ).fetchall()
+    ]
+    assert raw_rows
+    names = set(customers["first_name"]) | set(customers["last_name"])
+    for raw_row in raw_rows:
+        assert not EMAIL.search(raw_row), raw_row
+        pii_keys = {"first_name", "last_name", "email", "phone", "birth_date"}
+        assert not pii_keys & set(json.loads(raw_row)), raw_row
+        assert not any(f'"{name}"' in raw_row for name in names), raw_row
