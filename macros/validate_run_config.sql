@@ -22,10 +22,18 @@
     {{- return("'" ~ (value | string).replace("'", "''") ~ "'") -}}
 {%- endmacro %}
 
+{% macro _source_folder() -%}
+    {#- The folder var of the selected source: (setting name, folder). -#}
+    {%- if source_system() == 'online_retail' -%}
+        {{- return(('online_retail_path', var('online_retail_path'))) -}}
+    {%- endif -%}
+    {{- return(('raw_data_path', _raw_data_path())) -}}
+{%- endmacro %}
+
 {% macro _validate_raw_files() -%}
-    {%- set raw_path = _raw_data_path() -%}
+    {%- set setting, raw_path = _source_folder() -%}
     {%- set missing = [] -%}
-    {%- for source_node in graph.sources.values() if source_node.source_name == 'shop' -%}
+    {%- for source_node in graph.sources.values() if source_node.source_name == source_system() -%}
         {%- set file_path = raw_path ~ '/' ~ source_node.name ~ '.parquet' -%}
         {%- set found = run_query('select count(*) from glob(' ~ _sql_string(file_path) ~ ')') -%}
         {%- if found.columns[0].values()[0] == 0 -%}
@@ -34,10 +42,10 @@
     {%- endfor -%}
     {%- if missing -%}
         {{ exceptions.raise_compiler_error(
-            "var('raw_data_path') = '" ~ raw_path ~ "': missing source file(s) "
-            ~ missing | join(', ') ~ ". The shop source needs one <raw_data_path>/<table>.parquet"
-            ~ " per table; point raw_data_path at the folder holding them with"
-            ~ " --vars '{raw_data_path: /path/to/files}'."
+            "var('" ~ setting ~ "') = '" ~ raw_path ~ "': missing source file(s) "
+            ~ missing | join(', ') ~ ". The " ~ source_system() ~ " source needs one <"
+            ~ setting ~ ">/<table>.parquet per table; point " ~ setting ~ " at the folder"
+            ~ " holding them with --vars '{" ~ setting ~ ": /path/to/files}'."
         ) }}
     {%- endif -%}
 {%- endmacro %}
@@ -60,13 +68,20 @@
     {%- endif -%}
     {#- The activity dates of the raw files, as int_as_of_dates_resolved reads them, within the
         dates the quarantine accepts. -#}
-    {%- set raw_path = _raw_data_path() -%}
-    {%- set activity = {
-        'orders': 'ordered_at',
-        'web_sessions': 'started_at',
-        'email_events': 'occurred_at',
-        'survey_responses': 'responded_at',
-    } -%}
+    {%- set setting, raw_path = _source_folder() -%}
+    {%- if source_system() == 'online_retail' -%}
+        {%- set activity = {
+            'online_retail_ii_2009_2010': 'InvoiceDate',
+            'online_retail_2010_2011': 'InvoiceDate',
+        } -%}
+    {%- else -%}
+        {%- set activity = {
+            'orders': 'ordered_at',
+            'web_sessions': 'started_at',
+            'email_events': 'occurred_at',
+            'survey_responses': 'responded_at',
+        } -%}
+    {%- endif -%}
     {%- set parts = [] -%}
     {%- for table_name, column_name in activity.items() -%}
         {%- do parts.append(

@@ -1,3 +1,28 @@
+{#- Raw rows per source table and outcome (kept, or a quarantine reason), for the selected
+    source_system. -#}
+{%- if source_system() == 'online_retail' %}
+
+with
+
+invoice_lines as (
+    select * from {{ ref('stg_online_retail__invoice_lines') }}
+),
+
+final as (
+    select
+        'online_retail' as source_name,
+        'invoice_lines' as source_table,
+        coalesce(quarantine_reason, 'kept') as row_outcome,
+        cast(count(*) as bigint) as row_count,
+        sum(quantity * price) as row_amount
+    from invoice_lines
+    group by all
+)
+
+select * from final
+
+{%- else %}
+
 with
 
 customers_classified as (
@@ -154,3 +179,5 @@ final as (
 )
 
 select * from final
+
+{%- endif %}
