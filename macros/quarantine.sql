@@ -16,16 +16,92 @@
     )
 {%- endmacro %}
 
-{% macro duplicate_key_counts(key_columns, row_relation='source') -%}
-    {#-
-        Window counts that is_duplicate_key() reads: rows sharing the key, rows identical to
-        this one (every raw column), and this row's position among its identical copies.
-    -#}
-    count(*) over (partition by {{ key_columns | join(', ') }}) as key_row_count,
-    count(*) over (partition by {{ row_relation }}) as copy_row_count,
-    row_number() over (partition by {{ row_relation }}) as copy_number
+{% macro key_row_count(key_expression) -%}
+    {#- Raw rows sharing this row's parsed key; is_duplicate_key() reads it. -#}
+    count(*) over (partition by {{ key_expression }}) as key_row_count
 {%- endmacro %}
 
+{% macro with_copy_counts(relation) -%}
+    {#-
+        Every row of `relation` (which has key_row_count and raw_struct, the whole raw row)
+        with the counts is_duplicate_key() reads: copy_row_count, the rows identical to this
+        one, and copy_number, its position among them. The whole-row comparison runs only where
+        a key repeats: comparing every raw row with every other was most of a build's time.
+    -#}
+    select
+        *,
+        1 as copy_row_count,
+        1 as copy_number
+    from {{ relation }}
+    where key_row_count = 1
+    union all
+    select
+        *,
+        count(*) over (partition by raw_struct) as copy_row_count,
+        row_number() over (partition by raw_struct) as copy_number
+    from {{ relation }}
+    where key_row_count > 1
+{%- endmacro %}
+
+{% macro quarantined_raw_row(raw_struct='raw_struct') -%}
+    {#-
+        The raw row as JSON for the quarantine, built only for quarantined rows: kept rows are
+        in staging already, and writing JSON for each of them cost more than the rest of the
+        classification.
+    -#}
+    case when quarantine_reason is not null then to_json({{ raw_struct }}) end
+{%- endmacro %}
+
+{% macro key_group(key_expression) -%}
+    {#-
+        The rows whose verdicts depend on one another (copies and conflicts under one key)
+        share a group: the hash of the parsed key, so null and unparseable keys form a group
+        too. Incremental classified models reclassify whole groups.
+    -#}
+    hash({{ key_expression }})
+{%- endmacro %}
+
+{% macro raw_rows_to_classify(source_relation, key_expression, groups_to_recheck) -%}
+    {#-
+        The raw rows an incremental classified model classifies. A full build: all of them.
+        An incremental one: every row of each key group whose raw rows differ from the stored
+        ones (row count or sum of row hashes: new rows, new copies of old keys, edited rows) or
+        that `groups_to_recheck` lists (a relation with key_group: stored rows whose verdict may
+        change with other tables or the date). Classifying whole groups gives each row the
+        verdict a full build would. The model stores row_hash, hash(raw row), for this.
+    -#}
+    {%- if is_incremental() %}
+    select {{ source_relation }}.*
+    from {{ source_relation }}
+    where {{ key_group(key_expression) }} in (
+        select raw_groups.key_group
+        from (
+            select
+                {{ key_group(key_expression) }} as key_group,
+                count(*) as row_count,
+                sum(hash({{ source_relation }})) as row_hash_sum
+            from {{ source_relation }}
+            group by 1
+        ) as raw_groups
+        left join (
+            select
+                key_group,
+                count(*) as row_count,
+                sum(row_hash) as row_hash_sum
+            from {{ this }}
+            group by 1
+        ) as stored_groups on raw_groups.key_group = stored_groups.key_group
+        where
+            stored_groups.key_group is null
+            or raw_groups.row_count != stored_groups.row_count
+            or raw_groups.row_hash_sum != stored_groups.row_hash_sum
+        union
+        select key_group from {{ groups_to_recheck }}
+    )
+    {%- else %}
+    select * from {{ source_relation }}
+    {%- endif %}
+{%- endmacro %}
 {% macro is_duplicate_key() -%}
     {#-
         A row whose key occurs more than once, except the first of a set of identical copies:

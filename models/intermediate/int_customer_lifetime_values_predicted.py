@@ -17,11 +17,8 @@ def model(dbt, session):
     )
     if config.calibration_start_date is not None:
         kept += f" and order_date >= date '{config.calibration_start_date}'"
+    # A relation, not a frame: DuckDB summarizes the orders, pandas gets one row per customer.
     orders = (
-        dbt.ref("int_orders_valued")
-        .filter(kept)
-        .project("customer_id, order_date, net_amount")
-        .order("customer_id, order_date")
-        .df()
+        dbt.ref("int_orders_valued").filter(kept).project("customer_id, order_date, net_amount")
     )
     return predict_customer_lifetime_values(orders, as_of_date, config)

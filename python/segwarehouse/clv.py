@@ -32,10 +32,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from scipy.special import betaln, gammaln, hyp2f1, logsumexp
+from scipy.special import betaln, gammaln, hyp2f1
 
 DAYS_PER_MONTH = 365.25 / 12
 SUMMARY_COLUMNS = ("frequency", "recency", "T", "monetary_value")
@@ -125,7 +126,7 @@ def _optional_date(name: str, value: Any) -> date | None:
 
 
 def summarize_transactions(
-    frame: pd.DataFrame,
+    transactions: pd.DataFrame | duckdb.DuckDBPyRelation,
     customer_column: str,
     date_column: str,
     amount_column: str,
@@ -139,51 +140,56 @@ def summarize_transactions(
     from the first purchase day to the last one and to calibration_end), monetary_value (mean
     net amount per repeat purchase day, 0 without repeats), first_purchase_date and
     last_purchase_date. Sorted by customer. Transactions outside the window are ignored.
+
+    `transactions` is a pandas frame or a DuckDB relation; DuckDB aggregates it either way, so
+    a warehouse's orders never have to be loaded into pandas (only the per-customer summary).
     """
     if time_unit_days <= 0:
         raise ValueError(f"time_unit_days must be > 0, got {time_unit_days!r}")
-    dates = pd.to_datetime(frame[date_column]).dt.normalize().to_numpy()
-    keep = dates <= np.datetime64(calibration_end)  # a missing date is never kept
-    if calibration_start is not None:
-        keep &= dates >= np.datetime64(calibration_start)
-    amounts = frame[amount_column].astype("float64").fillna(0.0).to_numpy()
-    days = (
-        pd.DataFrame(
-            {
-                "customer": frame[customer_column].to_numpy()[keep],
-                "day": dates[keep],
-                "amount": amounts[keep],
-            }
+    if isinstance(transactions, duckdb.DuckDBPyRelation):
+        relation = transactions
+    else:
+        relation = duckdb.connect().from_df(transactions)
+    customer, day, amount = (_quoted(c) for c in (customer_column, date_column, amount_column))
+    start = "" if calibration_start is None else f"and {day} >= date '{calibration_start}'"
+    sql = f"""
+        with purchase_days as (
+            select
+                {customer} as customer,
+                cast({day} as date) as purchase_date,
+                sum(coalesce(cast({amount} as double), 0)) as amount
+            from transactions
+            where cast({day} as date) <= date '{calibration_end}' {start}
+            group by all
+        ),
+        marked as (
+            select
+                *,
+                purchase_date > min(purchase_date) over (partition by customer) as is_repeat
+            from purchase_days
         )
-        .groupby(["customer", "day"], as_index=False, sort=True)["amount"]
-        .sum()
+        select
+            customer as {customer},
+            count(*) - 1 as frequency,
+            date_diff('day', min(purchase_date), max(purchase_date)) / {float(time_unit_days)!r}
+                as recency,
+            date_diff('day', min(purchase_date), date '{calibration_end}')
+                / {float(time_unit_days)!r} as "T",
+            coalesce(avg(amount) filter (where is_repeat), 0) as monetary_value,
+            cast(min(purchase_date) as timestamp) as first_purchase_date,
+            cast(max(purchase_date) as timestamp) as last_purchase_date
+        from marked
+        group by customer
+        order by customer
+    """
+    summary = relation.query("transactions", sql).df()
+    return summary.astype(
+        {"frequency": "int64", "recency": "float64", "T": "float64", "monetary_value": "float64"}
     )
-    first_day = days.groupby("customer")["day"].transform("min")
-    repeats = days[days["day"] > first_day]
-    per_customer = days.groupby("customer").agg(
-        purchase_days=("day", "size"),
-        first_purchase_date=("day", "min"),
-        last_purchase_date=("day", "max"),
-    )
-    repeat_spend = repeats.groupby("customer")["amount"].mean()
-    end = pd.Timestamp(calibration_end)
-    unit = pd.Timedelta(days=time_unit_days)
-    summary = pd.DataFrame(
-        {
-            customer_column: per_customer.index.to_numpy(),
-            "frequency": (per_customer["purchase_days"] - 1).to_numpy(dtype="int64"),
-            "recency": (
-                (per_customer["last_purchase_date"] - per_customer["first_purchase_date"]) / unit
-            ).to_numpy(dtype="float64"),
-            "T": ((end - per_customer["first_purchase_date"]) / unit).to_numpy(dtype="float64"),
-            "monetary_value": repeat_spend.reindex(per_customer.index, fill_value=0.0).to_numpy(
-                dtype="float64"
-            ),
-            "first_purchase_date": per_customer["first_purchase_date"].to_numpy(),
-            "last_purchase_date": per_customer["last_purchase_date"].to_numpy(),
-        }
-    )
-    return summary
+
+
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 # --- Optimization --------------------------------------------------------------------------
@@ -265,19 +271,34 @@ def bgnbd_log_likelihood(
 ) -> np.ndarray:
     """Each customer's log-likelihood under BG/NBD (FHL 2005, equation 6)."""
     x = np.asarray(frequency, dtype="float64")
-    t_x = np.asarray(recency, dtype="float64")
-    T = np.asarray(T, dtype="float64")  # noqa: N806
-    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    still_alive = betaln(a, b + x) - betaln(a, b) - (r + x) * np.log(alpha + T)
-    # Dropped out just after the last purchase; only possible after a repeat purchase.
-    has_repeat = x > 0
-    dropped = np.full_like(x, -np.inf)
-    dropped[has_repeat] = (
-        betaln(a + 1, b + x[has_repeat] - 1)
-        - betaln(a, b)
-        - (r + x[has_repeat]) * np.log(alpha + t_x[has_repeat])
+    x_values, x_index = np.unique(x, return_inverse=True)
+    return _bgnbd_log_likelihood(
+        r, alpha, a, b, x_values, x_index, x, np.asarray(recency, dtype="float64"), T
     )
-    return common + logsumexp(np.stack([still_alive, dropped]), axis=0)
+
+
+def _bgnbd_log_likelihood(
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+    x_values: np.ndarray,
+    x_index: np.ndarray,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,  # noqa: N803
+) -> np.ndarray:
+    """bgnbd_log_likelihood with the special functions evaluated once per distinct frequency
+    (x_values[x_index] == x): a fit evaluates it hundreds of times on up to millions of rows."""
+    T = np.asarray(T, dtype="float64")  # noqa: N806
+    common = (gammaln(r + x_values) - gammaln(r) + r * np.log(alpha))[x_index]
+    beta_alive = (betaln(a, b + x_values) - betaln(a, b))[x_index]
+    still_alive = beta_alive - (r + x) * np.log(alpha + T)
+    # Dropped out just after the last purchase; only possible after a repeat purchase.
+    repeat_values = np.maximum(x_values, 1.0)  # x = 0 rows are masked below
+    beta_dropped = (betaln(a + 1, b + repeat_values - 1) - betaln(a, b))[x_index]
+    dropped = np.where(x > 0, beta_dropped - (r + x) * np.log(alpha + t_x), -np.inf)
+    return common + np.logaddexp(still_alive, dropped)
 
 
 def fit_bgnbd(
@@ -295,11 +316,13 @@ def fit_bgnbd(
             "BG/NBD needs at least one customer with a repeat purchase to estimate dropout"
         )
     (x_u, t_x_u, T_u), weights = _unique_rows(x, t_x, T)  # noqa: N806
+    x_values, x_index = np.unique(x_u, return_inverse=True)
     n = weights.sum()
 
     def negative_log_likelihood(parameters: np.ndarray) -> float:
         r, alpha, a, b = parameters
-        return -float(weights @ bgnbd_log_likelihood(r, alpha, a, b, x_u, t_x_u, T_u)) / n
+        log_likelihoods = _bgnbd_log_likelihood(r, alpha, a, b, x_values, x_index, x_u, t_x_u, T_u)
+        return -float(weights @ log_likelihoods) / n
 
     # alpha is a time scale: start it at the mean observation period.
     start = np.log([1.0, max(float(T.mean()), 1e-3), 1.0, 1.0])
@@ -525,7 +548,7 @@ PREDICTION_COLUMNS: dict[str, str] = {
 
 
 def predict_customer_lifetime_values(
-    transactions: pd.DataFrame,
+    transactions: pd.DataFrame | duckdb.DuckDBPyRelation,
     as_of_date: date,
     config: ClvConfig,
     customer_column: str = "customer_id",

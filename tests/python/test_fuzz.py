@@ -283,20 +283,17 @@ def corrupt(tables: dict[str, pa.Table], seed: int) -> Fuzzer:
     return fuzz
 
 
-@pytest.fixture(scope="module")
-def fuzzed_warehouse(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("fuzz")
-    tables, _ = generate(GeneratorConfig(n_customers=800, seed=FUZZ_SEED))
-    fuzz = corrupt(tables, FUZZ_SEED)
-    raw_dir = workdir / "raw"
+def _write_raw(frames: dict[str, pd.DataFrame], raw_dir: Path) -> None:
     raw_dir.mkdir()
-    for name, frame in fuzz.frames.items():
+    for name, frame in frames.items():
         shuffled = frame.sample(frac=1.0, random_state=FUZZ_SEED)  # bad rows not all at the end
         pq.write_table(
             pa.Table.from_pandas(shuffled, preserve_index=False), raw_dir / f"{name}.parquet"
         )
-    warehouse = workdir / "warehouse.duckdb"
-    result = subprocess.run(
+
+
+def _build(raw_dir: Path, warehouse: Path, workdir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),
             "build",
@@ -318,6 +315,17 @@ def fuzzed_warehouse(tmp_path_factory):
         capture_output=True,
         text=True,
     )
+
+
+@pytest.fixture(scope="module")
+def fuzzed_warehouse(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("fuzz")
+    tables, _ = generate(GeneratorConfig(n_customers=800, seed=FUZZ_SEED))
+    fuzz = corrupt(tables, FUZZ_SEED)
+    raw_dir = workdir / "raw"
+    _write_raw(fuzz.frames, raw_dir)
+    warehouse = workdir / "warehouse.duckdb"
+    result = _build(raw_dir, warehouse, workdir)
     connection = duckdb.connect(str(warehouse), read_only=True) if warehouse.exists() else None
     yield result, fuzz, raw_dir, connection
     if connection is not None:
@@ -402,3 +410,95 @@ def test_quarantine_holds_no_readable_pii(fuzzed_warehouse):
         pii_keys = {"first_name", "last_name", "email", "phone", "birth_date"}
         assert not pii_keys & set(json.loads(raw_row)), raw_row
         assert not any(f'"{name}"' in raw_row for name in names), raw_row
+
+
+# The newest orders held back from the first extract: their lines and sessions arrive first.
+LATE_ORDERS = 15
+INCREMENTAL_TABLES = ("order_lines", "web_sessions", "email_events", "campaign_sends")
+
+
+@pytest.fixture(scope="module")
+def incremental_warehouse(fuzzed_warehouse, tmp_path_factory):
+    """The fuzzed raw files reached in two builds, the second incremental.
+
+    The first extract is the clean generated data without the newest orders (whose lines and
+    sessions are already there); the second is exactly the files the full fuzz build read, so
+    the two warehouses must classify every row alike.
+    """
+    _, fuzz, raw_dir, _ = fuzzed_warehouse
+    workdir = tmp_path_factory.mktemp("fuzz_incremental")
+    first = {
+        name: frame.iloc[: fuzz.original_row_counts[name]] for name, frame in fuzz.frames.items()
+    }
+    late_order_ids = set(first["orders"]["id"].iloc[-LATE_ORDERS:])
+    first["orders"] = first["orders"].iloc[:-LATE_ORDERS]
+    first_dir = workdir / "first"
+    _write_raw(first, first_dir)
+    warehouse = workdir / "warehouse.duckdb"
+    first_result = _build(first_dir, warehouse, workdir)
+    assert first_result.returncode == 0, first_result.stdout[-5000:]
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        late_line_reasons = connection.execute(
+            "select quarantine_reason, count(*) from staging.stg_shop__order_lines_classified"
+            f" where order_id in ({', '.join(str(int(i)) for i in late_order_ids)}) group by 1"
+        ).fetchall()
+        first_classified_at = connection.execute(
+            "select max(classified_at) from staging.stg_shop__order_lines_classified"
+        ).fetchall()[0][0]
+    second_result = _build(raw_dir, warehouse, workdir)
+    connection = duckdb.connect(str(warehouse), read_only=True)
+    yield second_result, late_line_reasons, first_classified_at, connection
+    connection.close()
+
+
+def test_late_orders_lines_wait_in_quarantine_on_the_first_build(incremental_warehouse):
+    _, late_line_reasons, *_ = incremental_warehouse
+    assert dict(late_line_reasons).keys() == {"orphan_reference"}
+
+
+def test_incremental_build_succeeds(incremental_warehouse):
+    result, *_ = incremental_warehouse
+    assert result.returncode == 0, result.stdout[-5000:]
+    assert "ERROR=0" in result.stdout
+    for table in INCREMENTAL_TABLES:
+        assert f"incremental model staging.stg_shop__{table}_classified" in result.stdout
+
+
+@pytest.mark.parametrize("table", RAW_TABLES)
+def test_incremental_build_classifies_like_a_full_build(
+    fuzzed_warehouse, incremental_warehouse, table
+):
+    """Late parents, new copies of stored keys, parents quarantined later: all as from scratch."""
+    _, _, _, full = fuzzed_warehouse
+    *_, incremental = incremental_warehouse
+    query = (
+        f"select * exclude (classified_at) from staging.stg_shop__{table}_classified"
+        if table in INCREMENTAL_TABLES
+        else f"select * from staging.stg_shop__{table}_classified"
+    )
+    ordered = f"select * from ({query}) order by all"
+    expected = full.execute(ordered).fetchall()
+    assert incremental.execute(ordered).fetchall() == expected
+    assert any(row for row in expected)
+
+
+@pytest.mark.parametrize("table", INCREMENTAL_TABLES)
+def test_incremental_build_classifies_only_changed_groups(
+    fuzzed_warehouse, incremental_warehouse, table
+):
+    """Untouched rows keep the first build's verdict; every injected row is classified anew."""
+    _, fuzz, _, _ = fuzzed_warehouse
+    _, _, first_classified_at, incremental = incremental_warehouse
+    total, reclassified = incremental.execute(
+        f"select count(*), count(*) filter (where classified_at > ?)"
+        f" from staging.stg_shop__{table}_classified",
+        [first_classified_at],
+    ).fetchall()[0]
+    injected_keys = [str(i.key) for i in fuzz.injected if i.table == table and i.key is not None]
+    stale = incremental.execute(
+        f"select row_key from staging.stg_shop__{table}_classified"
+        " where classified_at <= ? and list_contains(?, row_key)",
+        [first_classified_at, injected_keys],
+    ).fetchall()
+    assert 0 < reclassified < total * 0.05
+    assert not stale

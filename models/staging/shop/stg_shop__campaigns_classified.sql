@@ -20,9 +20,13 @@ typed as (
             'end_date': 'date',
             'cost': 'decimal(18, 2)',
         }) }} as has_unparseable_value,
-        {{ duplicate_key_counts(['try_cast(id as bigint)']) }},
-        to_json(source) as raw_row
+        {{ key_row_count('try_cast(id as bigint)') }},
+        source as raw_struct
     from source
+),
+
+counted as (
+    {{ with_copy_counts('typed') }}
 ),
 
 classified as (
@@ -41,7 +45,7 @@ classified as (
             when {{ is_future('start_date') }} then 'future_date'
             when end_date < start_date then 'inconsistent'
         end as quarantine_reason
-    from typed
+    from counted
 ),
 
 final as (
@@ -50,7 +54,7 @@ final as (
         row_key,
         quarantine_reason,
         row_amount,
-        raw_row,
+        {{ quarantined_raw_row() }} as raw_row,
         campaign_id,
         campaign_name,
         channel,

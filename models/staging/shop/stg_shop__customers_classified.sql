@@ -26,10 +26,11 @@ typed as (
             'signup_date': 'date',
             'is_loyalty_member': 'boolean',
         }) }} as has_unparseable_value,
-        {{ duplicate_key_counts(['try_cast(id as bigint)']) }},
-        -- The raw row for the quarantine, without PII: no names, phone or birth date, and
-        -- the email hashed.
-        to_json(struct_pack(
+        {{ key_row_count('try_cast(id as bigint)') }},
+        source as raw_struct,
+        -- The raw row for the quarantine, without PII: no names, phone or birth date, and the
+        -- email hashed.
+        struct_pack(
             id := id,
             email_hash := {{ hash_pii(clean_text('email')) }},
             has_phone := {{ clean_text('phone') }} is not null,
@@ -40,8 +41,12 @@ typed as (
             signup_date := signup_date,
             acquisition_channel := acquisition_channel,
             is_loyalty_member := is_loyalty_member
-        )) as raw_row
+        ) as pii_free_raw_struct
     from source
+),
+
+counted as (
+    {{ with_copy_counts('typed') }}
 ),
 
 classified as (
@@ -64,7 +69,7 @@ classified as (
             when {{ is_future('signup_date') }} or {{ is_future('birth_date') }} then 'future_date'
             when birth_date > signup_date then 'inconsistent'
         end as quarantine_reason
-    from typed
+    from counted
 ),
 
 final as (
@@ -73,7 +78,7 @@ final as (
         row_key,
         quarantine_reason,
         row_amount,
-        raw_row,
+        {{ quarantined_raw_row('pii_free_raw_struct') }} as raw_row,
         customer_id,
         email_hash,
         has_phone,

@@ -8,8 +8,26 @@ campaign_sends as (
     select * from {{ ref('stg_shop__campaign_sends') }}
 ),
 
+{% if is_incremental() %}
+
+stored_groups_to_recheck as (
+    -- Quarantined rows may pass now (their send has arrived, their date is no longer in the
+    -- future); kept rows whose send has since been quarantined must leave.
+    select stored.key_group
+    from {{ this }} as stored
+    left join campaign_sends on stored.campaign_send_id = campaign_sends.campaign_send_id
+    where stored.quarantine_reason is not null or campaign_sends.campaign_send_id is null
+),
+
+{% endif %}
+
+batch as (
+    {{ raw_rows_to_classify('source', 'try_cast(id as bigint)', 'stored_groups_to_recheck') }}
+),
+
 typed as (
     select
+        {{ key_group('try_cast(id as bigint)') }} as key_group,
         {{ clean_text('id') }} as row_key,
         try_cast(id as bigint) as email_event_id,
         try_cast(campaign_send_id as bigint) as campaign_send_id,
@@ -21,18 +39,23 @@ typed as (
             'campaign_send_id': 'bigint',
             'occurred_at': 'timestamp',
         }) }} as has_unparseable_value,
-        {{ duplicate_key_counts(['try_cast(id as bigint)']) }},
-        to_json(source) as raw_row
-    from source
+        {{ key_row_count('try_cast(id as bigint)') }},
+        hash(batch) as row_hash,
+        batch as raw_struct
+    from batch
+),
+
+counted as (
+    {{ with_copy_counts('typed') }}
 ),
 
 checked as (
     select
-        typed.*,
+        counted.*,
         campaign_sends.campaign_send_id is not null as has_campaign_send,
         campaign_sends.sent_at
-    from typed
-    left join campaign_sends on typed.campaign_send_id = campaign_sends.campaign_send_id
+    from counted
+    left join campaign_sends on counted.campaign_send_id = campaign_sends.campaign_send_id
 ),
 
 classified as (
@@ -57,10 +80,13 @@ classified as (
 final as (
     select
         'email_events' as source_table,
+        key_group,
+        row_hash,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as classified_at,
         row_key,
         quarantine_reason,
         row_amount,
-        raw_row,
+        {{ quarantined_raw_row() }} as raw_row,
         email_event_id,
         campaign_send_id,
         event_type,

@@ -22,21 +22,25 @@ typed as (
             'customer_id': 'bigint',
             'assigned_at': 'timestamp',
         }) }} as has_unparseable_value,
-        {{ duplicate_key_counts(['try_cast(id as bigint)']) }},
+        {{ key_row_count('try_cast(id as bigint)') }},
         -- A customer is assigned to an experiment once: the pair is a key too.
         count(distinct try_cast(id as bigint)) over (
             partition by lower({{ clean_text('experiment_name') }}), try_cast(customer_id as bigint)
         ) as assignment_id_count,
-        to_json(source) as raw_row
+        source as raw_struct
     from source
+),
+
+counted as (
+    {{ with_copy_counts('typed') }}
 ),
 
 checked as (
     select
-        typed.*,
+        counted.*,
         customers.customer_id is not null as has_customer
-    from typed
-    left join customers on typed.customer_id = customers.customer_id
+    from counted
+    left join customers on counted.customer_id = customers.customer_id
 ),
 
 classified as (
@@ -67,7 +71,7 @@ final as (
         row_key,
         quarantine_reason,
         row_amount,
-        raw_row,
+        {{ quarantined_raw_row() }} as raw_row,
         experiment_assignment_id,
         experiment_name,
         customer_id,

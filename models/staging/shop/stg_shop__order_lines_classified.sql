@@ -12,8 +12,30 @@ products as (
     select * from {{ ref('stg_shop__products') }}
 ),
 
+{% if is_incremental() %}
+
+stored_groups_to_recheck as (
+    -- Quarantined rows may pass now (their order has arrived, their date is no longer in the
+    -- future); kept rows whose order or product has since been quarantined must leave.
+    select stored.key_group
+    from {{ this }} as stored
+    left join orders on stored.order_id = orders.order_id
+    left join products on stored.product_id = products.product_id
+    where
+        stored.quarantine_reason is not null
+        or orders.order_id is null
+        or products.product_id is null
+),
+
+{% endif %}
+
+batch as (
+    {{ raw_rows_to_classify('source', 'try_cast(id as bigint)', 'stored_groups_to_recheck') }}
+),
+
 typed as (
     select
+        {{ key_group('try_cast(id as bigint)') }} as key_group,
         {{ clean_text('id') }} as row_key,
         try_cast(id as bigint) as order_line_id,
         try_cast(order_id as bigint) as order_id,
@@ -29,22 +51,27 @@ typed as (
             'unit_price': 'decimal(18, 2)',
             'discount_amount': 'decimal(18, 2)',
         }) }} as has_unparseable_value,
-        {{ duplicate_key_counts(['try_cast(id as bigint)']) }},
-        to_json(source) as raw_row
-    from source
+        {{ key_row_count('try_cast(id as bigint)') }},
+        hash(batch) as row_hash,
+        batch as raw_struct
+    from batch
+),
+
+counted as (
+    {{ with_copy_counts('typed') }}
 ),
 
 checked as (
     select
-        typed.*,
+        counted.*,
         -- The line's net amount, in double so that absurd values cannot overflow.
-        cast(typed.quantity as double) * cast(typed.unit_price as double)
-        - cast(typed.discount_amount as double) as row_amount,
+        cast(counted.quantity as double) * cast(counted.unit_price as double)
+        - cast(counted.discount_amount as double) as row_amount,
         orders.order_id is not null as has_order,
         products.product_id is not null as has_product
-    from typed
-    left join orders on typed.order_id = orders.order_id
-    left join products on typed.product_id = products.product_id
+    from counted
+    left join orders on counted.order_id = orders.order_id
+    left join products on counted.product_id = products.product_id
 ),
 
 classified as (
@@ -76,10 +103,13 @@ classified as (
 final as (
     select
         'order_lines' as source_table,
+        key_group,
+        row_hash,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as classified_at,
         row_key,
         quarantine_reason,
         row_amount,
-        raw_row,
+        {{ quarantined_raw_row() }} as raw_row,
         order_line_id,
         order_id,
         product_id,

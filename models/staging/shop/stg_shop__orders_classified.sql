@@ -25,18 +25,22 @@ typed as (
             'ordered_at': 'timestamp',
             'returned_at': 'timestamp',
         }) }} as has_unparseable_value,
-        {{ duplicate_key_counts(['try_cast(id as bigint)']) }},
-        to_json(source) as raw_row
+        {{ key_row_count('try_cast(id as bigint)') }},
+        source as raw_struct
     from source
+),
+
+counted as (
+    {{ with_copy_counts('typed') }}
 ),
 
 checked as (
     select
-        typed.*,
+        counted.*,
         customers.customer_id is not null as has_customer,
         customers.signup_date
-    from typed
-    left join customers on typed.customer_id = customers.customer_id
+    from counted
+    left join customers on counted.customer_id = customers.customer_id
 ),
 
 classified as (
@@ -70,7 +74,7 @@ final as (
         row_key,
         quarantine_reason,
         row_amount,
-        raw_row,
+        {{ quarantined_raw_row() }} as raw_row,
         order_id,
         customer_id,
         ordered_at,

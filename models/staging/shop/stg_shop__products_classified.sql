@@ -15,9 +15,13 @@ typed as (
         cast(null as double) as row_amount,
         {{ has_unparseable_value({'id': 'bigint', 'list_price': 'decimal(18, 2)'}) }}
             as has_unparseable_value,
-        {{ duplicate_key_counts(['try_cast(id as bigint)']) }},
-        to_json(source) as raw_row
+        {{ key_row_count('try_cast(id as bigint)') }},
+        source as raw_struct
     from source
+),
+
+counted as (
+    {{ with_copy_counts('typed') }}
 ),
 
 classified as (
@@ -32,7 +36,7 @@ classified as (
                 list_price < 0 or list_price > {{ var('quarantine_max_price') }}
                 then 'invalid_value'
         end as quarantine_reason
-    from typed
+    from counted
 ),
 
 final as (
@@ -41,7 +45,7 @@ final as (
         row_key,
         quarantine_reason,
         row_amount,
-        raw_row,
+        {{ quarantined_raw_row() }} as raw_row,
         product_id,
         product_name,
         category,

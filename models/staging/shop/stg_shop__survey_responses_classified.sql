@@ -24,17 +24,21 @@ typed as (
             'nps_score': 'integer',
             'satisfaction_score': 'integer',
         }) }} as has_unparseable_value,
-        {{ duplicate_key_counts(['try_cast(id as bigint)']) }},
-        to_json(source) as raw_row
+        {{ key_row_count('try_cast(id as bigint)') }},
+        source as raw_struct
     from source
+),
+
+counted as (
+    {{ with_copy_counts('typed') }}
 ),
 
 checked as (
     select
-        typed.*,
+        counted.*,
         customers.customer_id is not null as has_customer
-    from typed
-    left join customers on typed.customer_id = customers.customer_id
+    from counted
+    left join customers on counted.customer_id = customers.customer_id
 ),
 
 classified as (
@@ -62,7 +66,7 @@ final as (
         row_key,
         quarantine_reason,
         row_amount,
-        raw_row,
+        {{ quarantined_raw_row() }} as raw_row,
         survey_response_id,
         customer_id,
         responded_at,

@@ -12,8 +12,31 @@ orders as (
     select * from {{ ref('stg_shop__orders') }}
 ),
 
+{% if is_incremental() %}
+
+stored_groups_to_recheck as (
+    -- Quarantined rows may pass now (their customer or order has arrived, their date is no
+    -- longer in the future); kept rows whose customer or order has since been quarantined
+    -- must leave.
+    select stored.key_group
+    from {{ this }} as stored
+    left join customers on stored.customer_id = customers.customer_id
+    left join orders on stored.converted_order_id = orders.order_id
+    where
+        stored.quarantine_reason is not null
+        or customers.customer_id is null
+        or (stored.converted_order_id is not null and orders.order_id is null)
+),
+
+{% endif %}
+
+batch as (
+    {{ raw_rows_to_classify('source', 'try_cast(id as bigint)', 'stored_groups_to_recheck') }}
+),
+
 typed as (
     select
+        {{ key_group('try_cast(id as bigint)') }} as key_group,
         {{ clean_text('id') }} as row_key,
         try_cast(id as bigint) as web_session_id,
         try_cast(customer_id as bigint) as customer_id,
@@ -29,19 +52,24 @@ typed as (
             'pages_viewed': 'integer',
             'converted_order_id': 'bigint',
         }) }} as has_unparseable_value,
-        {{ duplicate_key_counts(['try_cast(id as bigint)']) }},
-        to_json(source) as raw_row
-    from source
+        {{ key_row_count('try_cast(id as bigint)') }},
+        hash(batch) as row_hash,
+        batch as raw_struct
+    from batch
+),
+
+counted as (
+    {{ with_copy_counts('typed') }}
 ),
 
 checked as (
     select
-        typed.*,
+        counted.*,
         customers.customer_id is not null as has_customer,
-        typed.converted_order_id is null or orders.order_id is not null as has_converted_order
-    from typed
-    left join customers on typed.customer_id = customers.customer_id
-    left join orders on typed.converted_order_id = orders.order_id
+        counted.converted_order_id is null or orders.order_id is not null as has_converted_order
+    from counted
+    left join customers on counted.customer_id = customers.customer_id
+    left join orders on counted.converted_order_id = orders.order_id
 ),
 
 classified as (
@@ -67,10 +95,13 @@ classified as (
 final as (
     select
         'web_sessions' as source_table,
+        key_group,
+        row_hash,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as classified_at,
         row_key,
         quarantine_reason,
         row_amount,
-        raw_row,
+        {{ quarantined_raw_row() }} as raw_row,
         web_session_id,
         customer_id,
         started_at,
