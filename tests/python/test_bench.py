@@ -32,3 +32,28 @@ def test_holding_back_the_last_day_then_appending_it_restores_every_row(small_re
     assert added == sum(day.values())
     assert counts(tmp_path / "raw") == counts(full)
     assert {t: before[t] + day[t] for t in before} == counts(full)
+
+
+def test_node_groups_sum_node_seconds_per_layer_and_kind():
+    from segwarehouse.bench import node_groups, slowest_nodes
+
+    def node(unique_id, seconds, relation=None):
+        return {"unique_id": unique_id, "execution_time": seconds, "relation_name": relation}
+
+    run_results = {
+        "results": [
+            node("model.p.stg_a", 2.0, '"w"."staging"."stg_a"'),
+            node("model.p.stg_b", 1.0, '"w"."staging"."stg_b"'),
+            node("model.p.int_c", 5.0, '"w"."intermediate"."int_c"'),
+            node("test.p.unique_x.ab12", 0.5),
+            node("unit_test.p.int_c.case", 0.25),
+        ]
+    }
+    groups = {group.name: (group.nodes, group.seconds) for group in node_groups(run_results)}
+    assert groups == {
+        "intermediate models": (1, 5.0),
+        "staging models": (2, 3.0),
+        "data tests": (1, 0.5),
+        "unit tests": (1, 0.25),
+    }
+    assert slowest_nodes(run_results, 2) == [("int_c", 5.0), ("stg_a", 2.0)]
