@@ -71,6 +71,14 @@
         verdict a full build would. The model stores row_hash, hash(raw row), for this.
     -#}
     {%- if is_incremental() %}
+    {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+    {%- if 'key_group' not in stored_columns or 'row_hash' not in stored_columns %}
+        {{ exceptions.raise_compiler_error(
+            this ~ " was built before incremental classification (it lacks key_group or"
+            ~ " row_hash): rebuild it once with dbt build --full-refresh --select "
+            ~ model.name ~ "+"
+        ) }}
+    {%- endif %}
     select {{ source_relation }}.*
     from {{ source_relation }}
     where {{ key_group(key_expression) }} in (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -292,7 +293,9 @@ def _write_raw(frames: dict[str, pd.DataFrame], raw_dir: Path) -> None:
         )
 
 
-def _build(raw_dir: Path, warehouse: Path, workdir: Path) -> subprocess.CompletedProcess:
+def _build(
+    raw_dir: Path, warehouse: Path, workdir: Path, *arguments: str
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),
@@ -305,6 +308,7 @@ def _build(raw_dir: Path, warehouse: Path, workdir: Path) -> subprocess.Complete
             str(workdir / "logs"),
             "--vars",
             f"{{raw_data_path: '{raw_dir}'}}",
+            *arguments,
         ],
         cwd=PROJECT_DIR,
         env={
@@ -502,3 +506,22 @@ def test_incremental_build_classifies_only_changed_groups(
     ).fetchall()
     assert 0 < reclassified < total * 0.05
     assert not stale
+
+
+def test_a_classified_table_built_before_incremental_classification_asks_for_a_refresh(
+    fuzzed_warehouse, tmp_path
+):
+    _, _, raw_dir, _ = fuzzed_warehouse
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(raw_dir.parent / "warehouse.duckdb", warehouse)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "alter table staging.stg_shop__order_lines_classified drop column key_group"
+        )
+    model = "stg_shop__order_lines_classified"
+    result = _build(raw_dir, warehouse, tmp_path, "--select", model)
+    assert result.returncode != 0
+    assert "built before incremental classification" in result.stdout
+    assert f"--full-refresh --select {model}+" in result.stdout
+    refreshed = _build(raw_dir, warehouse, tmp_path, "--select", model, "--full-refresh")
+    assert refreshed.returncode == 0, refreshed.stdout[-3000:]
