@@ -55,10 +55,13 @@
 {% macro key_group(key_expression) -%}
     {#-
         The rows whose verdicts depend on one another (copies and conflicts under one key)
-        share a group: the hash of the parsed key, so null and unparseable keys form a group
-        too. Incremental classified models reclassify whole groups.
+        share a group: the parsed key, with null and unparseable keys together in the group of
+        the smallest bigint (a real key of that value would merely share their group, which
+        only costs a recheck). Incremental classified models reclassify whole groups. Not
+        hash(): DuckDB does not promise it stays the same across versions, and delete+insert
+        needs the stored groups to match those computed by later builds.
     -#}
-    hash({{ key_expression }})
+    coalesce({{ key_expression }}, -9223372036854775808)
 {%- endmacro %}
 
 {% macro raw_rows_to_classify(source_relation, key_expression, groups_to_recheck) -%}
