@@ -8,3 +8,11 @@
     {%- endif -%}
     {{ return(value) }}
 {%- endmacro %}
+
+{% macro shop_tables() -%}
+    {#- The shop source's raw tables, each with a stg_shop__<table>_classified model. -#}
+    {{ return([
+        'customers', 'products', 'orders', 'order_lines', 'campaigns', 'campaign_sends',
+        'email_events', 'web_sessions', 'experiment_assignments', 'survey_responses',
+    ]) }}
+{%- endmacro %}

@@ -25,129 +25,34 @@ select * from final
 
 with
 
-customers_classified as (
-    select * from {{ ref('stg_shop__customers_classified') }}
+{% for table in shop_tables() %}
+{{ table }}_classified as (
+    select * from {{ ref('stg_shop__' ~ table ~ '_classified') }}
 ),
 
-products_classified as (
-    select * from {{ ref('stg_shop__products_classified') }}
-),
-
-orders_classified as (
-    select * from {{ ref('stg_shop__orders_classified') }}
-),
-
-order_lines_classified as (
-    select * from {{ ref('stg_shop__order_lines_classified') }}
-),
-
-campaigns_classified as (
-    select * from {{ ref('stg_shop__campaigns_classified') }}
-),
-
-campaign_sends_classified as (
-    select * from {{ ref('stg_shop__campaign_sends_classified') }}
-),
-
-email_events_classified as (
-    select * from {{ ref('stg_shop__email_events_classified') }}
-),
-
-web_sessions_classified as (
-    select * from {{ ref('stg_shop__web_sessions_classified') }}
-),
-
-experiment_assignments_classified as (
-    select * from {{ ref('stg_shop__experiment_assignments_classified') }}
-),
-
-survey_responses_classified as (
-    select * from {{ ref('stg_shop__survey_responses_classified') }}
-),
+{% endfor %}
 
 classified_rows as (
+    {%- for table in shop_tables() %}
     select
         source_table,
         quarantine_reason,
         row_amount
-    from customers_classified
+    from {{ table }}_classified
+    {%- if not loop.last %}
     union all
-    select
-        source_table,
-        quarantine_reason,
-        row_amount
-    from products_classified
-    union all
-    select
-        source_table,
-        quarantine_reason,
-        row_amount
-    from orders_classified
-    union all
-    select
-        source_table,
-        quarantine_reason,
-        row_amount
-    from order_lines_classified
-    union all
-    select
-        source_table,
-        quarantine_reason,
-        row_amount
-    from campaigns_classified
-    union all
-    select
-        source_table,
-        quarantine_reason,
-        row_amount
-    from campaign_sends_classified
-    union all
-    select
-        source_table,
-        quarantine_reason,
-        row_amount
-    from email_events_classified
-    union all
-    select
-        source_table,
-        quarantine_reason,
-        row_amount
-    from web_sessions_classified
-    union all
-    select
-        source_table,
-        quarantine_reason,
-        row_amount
-    from experiment_assignments_classified
-    union all
-    select
-        source_table,
-        quarantine_reason,
-        row_amount
-    from survey_responses_classified
+    {%- endif %}
+    {%- endfor %}
 ),
 
 -- Every table gets a 'kept' row, even when none of its rows is kept.
 source_tables as (
-    select 'customers' as source_table
+    {%- for table in shop_tables() %}
+    select '{{ table }}' as source_table
+    {%- if not loop.last %}
     union all
-    select 'products' as source_table
-    union all
-    select 'orders' as source_table
-    union all
-    select 'order_lines' as source_table
-    union all
-    select 'campaigns' as source_table
-    union all
-    select 'campaign_sends' as source_table
-    union all
-    select 'email_events' as source_table
-    union all
-    select 'web_sessions' as source_table
-    union all
-    select 'experiment_assignments' as source_table
-    union all
-    select 'survey_responses' as source_table
+    {%- endif %}
+    {%- endfor %}
 ),
 
 outcomes as (
