@@ -47,10 +47,7 @@ kept_orders as (
         orders.net_amount
     from orders
     cross join as_of_dates
-    where
-        orders.order_date <= as_of_dates.as_of_date
-        and not orders.is_cancelled
-        and not coalesce(orders.returned_date <= as_of_dates.as_of_date, false)
+    where {{ is_kept_order('orders', 'as_of_dates.as_of_date') }}
 ),
 
 customer_outcomes as (
