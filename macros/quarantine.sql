@@ -1,19 +1,10 @@
 {% macro clean_text(column_name) -%}
     {#- Text without surrounding spaces, tabs or line breaks; an empty or blank string becomes null. -#}
-    nullif(trim(cast({{ column_name }} as varchar), e' \t\r\n'), '')
+    {{ return(adapter.dispatch('clean_text')(column_name)) }}
 {%- endmacro %}
 
-{% macro has_unparseable_value(casts) -%}
-    {#-
-        True when any raw column of `casts` (a mapping column -> SQL type) holds a value that
-        does not cast to its type: the raw value is not null but try_cast gives null.
-    -#}
-    (
-        false
-        {%- for column_name, data_type in casts.items() %}
-        or ({{ column_name }} is not null and try_cast({{ column_name }} as {{ data_type }}) is null)
-        {%- endfor %}
-    )
+{% macro default__clean_text(column_name) -%}
+    nullif(trim(cast({{ column_name }} as string), e' \t\r\n'), '')
 {%- endmacro %}
 
 {% macro key_row_count(key_expression) -%}
@@ -125,7 +116,7 @@
 {% macro quarantine_extract_date() -%}
     {#- Last valid date of any event: var('quarantine_extract_date'), else today. -#}
     {%- if var('quarantine_extract_date') -%}
-        cast('{{ var("quarantine_extract_date") }}' as date)
+        {{ date_literal(var('quarantine_extract_date')) }}
     {%- else -%}
         current_date
     {%- endif -%}
@@ -133,10 +124,100 @@
 
 {% macro is_outside_event_dates(column_name) -%}
     {#- Before var('quarantine_earliest_date'): an absurd event date (the future is checked apart). -#}
-    (cast({{ column_name }} as date) < cast('{{ var("quarantine_earliest_date") }}' as date))
+    (cast({{ column_name }} as date) < {{ date_literal(var('quarantine_earliest_date')) }})
 {%- endmacro %}
 
 {% macro is_future(column_name) -%}
     {#- After the extract date (quarantine_extract_date()). -#}
     (cast({{ column_name }} as date) > {{ quarantine_extract_date() }})
+{%- endmacro %}
+
+{% macro classify_rows(relation, rules) -%}
+    {#-
+        Every row of `relation` with quarantine_reason and quarantine_detail: those of the
+        first of `rules` (reason, condition, detail) whose condition holds, or null for a kept
+        row. `detail` is SQL (usually a quoted text). The rule's number is computed once, so
+        each condition is evaluated once per row.
+    -#}
+    select
+        numbered.*,
+        case numbered.quarantine_rule_number
+            {%- for rule in rules %}
+            when {{ loop.index }} then '{{ rule[0] }}'
+            {%- endfor %}
+        end as quarantine_reason,
+        case numbered.quarantine_rule_number
+            {%- for rule in rules %}
+            when {{ loop.index }} then {{ rule[2] }}
+            {%- endfor %}
+        end as quarantine_detail
+    from (
+        select
+            *,
+            case
+                {%- for rule in rules %}
+                when {{ rule[1] }} then {{ loop.index }}
+                {%- endfor %}
+            end as quarantine_rule_number
+        from {{ relation }}
+    ) as numbered
+{%- endmacro %}
+
+{% macro duplicate_detail(key) -%}
+    {#- Why is_duplicate_key(): a later exact copy, or a conflicting row under one key. -#}
+    case
+        when copy_row_count = key_row_count then 'an exact copy of another row'
+        else '{{ key }} repeats with different values'
+    end
+{%- endmacro %}
+
+{% macro not_one_of(column_name, values) -%}
+    {#- The value is there and not one of `values`. -#}
+    {{ column_name }} not in ({% for value in values %}'{{ value }}'{{ ', ' if not loop.last }}{% endfor %})
+{%- endmacro %}
+
+{% macro not_one_of_detail(column_name, values) -%}
+    {{ string_literal(column_name ~ ' is not one of ' ~ values | join(', ')) }}
+{%- endmacro %}
+
+{% macro before_earliest_detail(column_name) -%}
+    {{ string_literal(column_name ~ ' before quarantine_earliest_date '
+        ~ var('quarantine_earliest_date')) }}
+{%- endmacro %}
+
+{% macro future_detail(column_name) -%}
+    {{ string_literal(column_name ~ ' after the extract date ') }}
+    || cast({{ quarantine_extract_date() }} as string)
+{%- endmacro %}
+
+{% macro missing_value_rules(entity, fields) -%}
+    {#- A missing_value rule for each of `fields` the mapping reads from the source's data
+        (an unmapped field is null or a default by design, not missing). -#}
+    {%- set rules = [] -%}
+    {%- for field in fields if is_mapped(entity, field) -%}
+        {%- do rules.append(('missing_value', field ~ ' is null', "'" ~ field ~ " is missing'")) -%}
+    {%- endfor -%}
+    {{ return(rules) }}
+{%- endmacro %}
+
+{% macro negative_value_rules(columns) -%}
+    {#- An invalid_value rule for each of `columns` (counts and amounts) below 0. -#}
+    {%- set rules = [] -%}
+    {%- for column in columns -%}
+        {%- do rules.append(('invalid_value', column ~ ' < 0', "'" ~ column ~ " is negative'")) -%}
+    {%- endfor -%}
+    {{ return(rules) }}
+{%- endmacro %}
+
+{% macro count_within_total_rules(columns, total_column) -%}
+    {#- An inconsistent rule for each count among `columns` (of a customer snapshot's
+        behaviour) above `total_column`, when both are there. -#}
+    {%- set rules = [] -%}
+    {%- if total_column in columns -%}
+        {%- for column in columns if column.endswith('_order_count') and column != total_column -%}
+            {%- do rules.append(('inconsistent', column ~ ' > ' ~ total_column,
+                "'" ~ column ~ " above " ~ total_column ~ "'")) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(rules) }}
 {%- endmacro %}

@@ -26,3 +26,25 @@
     {%- endif -%}
     {{ return(columns) }}
 {%- endmacro %}
+
+{% macro text_columns_of(relation) -%}
+    {#- The text (categorical) columns of a built relation; none while parsing. -#}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set text = [] -%}
+    {%- for column in adapter.get_columns_in_relation(relation) if column.is_string() -%}
+        {%- do text.append(column.name) -%}
+    {%- endfor -%}
+    {{ return(text) }}
+{%- endmacro %}
+
+{% macro current_segmentations() -%}
+    {#-
+        A select of the segmentations the marts hold (column `segmentation`): rfm always,
+        kmeans while a segment model is current (none could be fitted otherwise). For the
+        identity tests, which check each segmentation adds up.
+    -#}
+    select 'rfm' as segmentation
+    union all
+    select 'kmeans' as segmentation
+    where exists (select 1 from {{ ref('int_segment_models_latest') }})
+{%- endmacro %}

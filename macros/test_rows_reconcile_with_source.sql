@@ -1,12 +1,14 @@
-{% test rows_reconcile_with_source(model, source_name, table_name, quarantine_model='stg_shop__quarantined_rows') %}
+{% test rows_reconcile_with_source(model, entity, quarantine_model='stg_mapped__quarantined_rows') %}
     {#-
-        Nothing silently dropped: fails unless the source table's raw rows equal the model's
-        (kept) rows plus the quarantined rows of that table.
+        Nothing silently dropped: fails unless the entity's raw rows (as the mapping reads
+        them from the source, derived ones included) equal the model's kept rows plus the
+        quarantined rows of that entity.
     -#}
+    {%- set key = entity[:-1] ~ '_id' %}
     with
 
     raw_rows as (
-        select count(*) as row_count from {{ source(source_name, table_name) }}
+        select count(*) as row_count from ({{ mapped_rows(entity, [key]) }}) as mapped
     ),
 
     kept_rows as (
@@ -16,7 +18,7 @@
     quarantined_rows as (
         select count(*) as row_count
         from {{ ref(quarantine_model) }}
-        where source_table = '{{ table_name }}'
+        where source_table = '{{ entity }}'
     )
 
     select

@@ -1,53 +1,160 @@
 {% macro validate_run_config() -%}
     {#-
-        on-run-start: fail fast, before any model runs, on a setting that would only fail
-        (or silently mislead) later: a missing source file, an as-of date that is not a date
-        or lies outside the raw data's activity dates, an invalid k range, or a clustering
-        feature that fct_customer_features does not have. Each message names the setting and
-        what it allows. Returns a no-op statement for the hook to run.
+        on-run-start: fail fast, before any model runs, on what would only fail (or silently
+        mislead) later: a source whose tables are missing, a warehouse built from another
+        source, an as-of date that is not a date or lies outside the data's activity dates, an
+        invalid k range, or a clustering feature that fct_customer_features does not have.
+        Each message names the setting and what it allows. Returns a no-op statement.
     -#}
     {%- if execute -%}
         {%- do _validate_segment_model_config() -%}
-        {%- do _validate_raw_files() -%}
+        {%- do _validate_quarantine_shares() -%}
+        {%- do _prepare_source() -%}
+        {%- do _check_source_identity() -%}
         {%- do _validate_as_of_date() -%}
     {%- endif -%}
     select 1 as run_config_is_valid
 {%- endmacro %}
 
-{% macro _raw_data_path() -%}
-    {{- return(var('raw_data_path', 'data/' ~ target.name ~ '/raw')) -}}
+{% macro _validate_quarantine_shares() -%}
+    {#- The shares of quarantined rows that fail and warn: numbers in (0, 1], warn below fail. -#}
+    {%- for name in ['quarantine_max_share', 'quarantine_warn_share'] -%}
+        {%- set value = var(name) -%}
+        {%- if value is not number or value is sameas true or value is sameas false
+            or value <= 0 or value > 1 -%}
+            {{ exceptions.raise_compiler_error(
+                "var('" ~ name ~ "') must be a share of a table's rows above 0 and at most 1"
+                ~ " (0.5 = half), got: " ~ value
+            ) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if var('quarantine_warn_share') > var('quarantine_max_share') -%}
+        {{ exceptions.raise_compiler_error(
+            "var('quarantine_warn_share') (" ~ var('quarantine_warn_share') ~ ") must not be"
+            ~ " above var('quarantine_max_share') (" ~ var('quarantine_max_share') ~ ")"
+        ) }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro _sql_string(value) -%}
-    {{- return("'" ~ (value | string).replace("'", "''") ~ "'") -}}
+    {{- return(string_literal(value | string)) -}}
 {%- endmacro %}
 
-{% macro _source_folder() -%}
-    {#- The folder var of the selected source: (setting name, folder). -#}
-    {%- if source_system() == 'online_retail' -%}
-        {{- return(('online_retail_path', var('online_retail_path'))) -}}
-    {%- endif -%}
-    {{- return(('raw_data_path', _raw_data_path())) -}}
-{%- endmacro %}
-
-{% macro _validate_raw_files() -%}
-    {%- set setting, raw_path = _source_folder() -%}
-    {%- set missing = [] -%}
-    {%- for source_node in graph.sources.values() if source_node.source_name == source_system() -%}
-        {%- set file_path = raw_path ~ '/' ~ source_node.name ~ '.parquet' -%}
-        {%- set found = run_query('select count(*) from glob(' ~ _sql_string(file_path) ~ ')') -%}
-        {%- if found.columns[0].values()[0] == 0 -%}
-            {%- do missing.append(file_path) -%}
+{% macro _prepare_source() -%}
+    {#-
+        The source's tables as views mapped_source.<table>. segwarehouse.sources makes them from
+        the mapping file before dbt runs (it reads every format); here they are only checked.
+        Without a mapping, the generator's layout: the views are made here, one per
+        <raw_data_path>/<table>.parquet.
+    -#}
+    {%- set spec = source_spec() -%}
+    {%- for pair in spec.get('attach', []) -%}
+        {%- do run_query(
+            'attach if not exists ' ~ _sql_string(pair[1]) ~ ' as ' ~ quoted_column(pair[0])
+            ~ ' (read_only)'
+        ) -%}
+    {%- endfor -%}
+    {%- if spec.get('same_names') -%}
+        {%- set raw_path = spec['raw_data_path'] -%}
+        {%- set missing = [] -%}
+        {%- for table in spec['tables'] -%}
+            {%- set file_path = raw_path ~ '/' ~ table ~ '.parquet' -%}
+            {%- set found = run_query('select count(*) from glob(' ~ _sql_string(file_path) ~ ')') -%}
+            {%- if found.columns[0].values()[0] == 0 -%}
+                {%- do missing.append(file_path) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if missing -%}
+            {{ exceptions.raise_compiler_error(
+                "var('raw_data_path') = '" ~ raw_path ~ "': missing source file(s) "
+                ~ missing | join(', ') ~ ". The generator's layout needs one"
+                ~ " <raw_data_path>/<table>.parquet per table; point raw_data_path at the folder"
+                ~ " holding them with --vars '{raw_data_path: /path/to/files}', or describe your"
+                ~ " own files in a mapping file: make build-source SOURCE=path/to/mapping.yml."
+            ) }}
         {%- endif -%}
+        {%- do run_query('create schema if not exists mapped_source') -%}
+        {%- for table in spec['tables'] -%}
+            {%- do run_query(
+                'create or replace view mapped_source.' ~ table ~ ' as select * from '
+                ~ read_parquet_sql(raw_path ~ '/' ~ table ~ '.parquet')
+            ) -%}
+        {%- endfor -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set existing = run_query(
+        "select table_name from information_schema.tables where table_schema = 'mapped_source'"
+    ).columns[0].values() -%}
+    {%- set missing = [] -%}
+    {%- for table in spec['tables'] if table not in existing -%}
+        {%- do missing.append(table) -%}
     {%- endfor -%}
     {%- if missing -%}
         {{ exceptions.raise_compiler_error(
-            "var('" ~ setting ~ "') = '" ~ raw_path ~ "': missing source file(s) "
-            ~ missing | join(', ') ~ ". The " ~ source_system() ~ " source needs one <"
-            ~ setting ~ ">/<table>.parquet per table; point " ~ setting ~ " at the folder"
-            ~ " holding them with --vars '{" ~ setting ~ ": /path/to/files}'."
+            "source '" ~ spec['name'] ~ "': the views mapped_source." ~ missing | join(', mapped_source.')
+            ~ " are not in this warehouse. segwarehouse.sources makes them from the mapping"
+            ~ " file: build with make build-source SOURCE=<mapping file>, or run dbt through"
+            ~ " .venv/bin/python -m segwarehouse.sources dbt <mapping file> -- <dbt arguments>."
         ) }}
     {%- endif -%}
+{%- endmacro %}
+
+{% macro read_parquet_sql(path) -%}
+    {{ return(adapter.dispatch('read_parquet_sql')(path)) }}
+{%- endmacro %}
+
+{% macro default__read_parquet_sql(path) -%}
+    read_parquet({{ _sql_string(path) }})
+{%- endmacro %}
+
+{% macro _check_source_identity() -%}
+    {#-
+        A warehouse holds one source's data: its stored segment model, snapshots and history
+        belong to that source. The first build records which source (name and where its data
+        is); a later build of another source stops here, unless var('adopt_source') records
+        the new one (the same customers' data, moved).
+    -#}
+    {%- set spec = source_spec() -%}
+    {%- set identity = spec.get('identity') or spec['name'] -%}
+    {%- do run_query(
+        'create table if not exists mapped_source.source_identity'
+        ~ ' (source_identity varchar, recorded_at timestamp)'
+    ) -%}
+    {%- set recorded = run_query(
+        'select source_identity from mapped_source.source_identity order by recorded_at desc'
+        ~ ' limit 1'
+    ).columns[0].values() -%}
+    {%- if recorded and recorded[0] == identity -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if recorded and not var('adopt_source') -%}
+        {{ exceptions.raise_compiler_error(
+            "This warehouse (" ~ target.path ~ ") was built from source " ~ recorded[0]
+            ~ ", but this build reads source " ~ identity ~ ". Its stored segment model,"
+            ~ " snapshots and history belong to the first source, so the build stops rather"
+            ~ " than score or mix one source's customers with the other's. Build the new"
+            ~ " source into a warehouse of its own (each mapping file's name gets"
+            ~ " data/<name>/), or start this warehouse over from the new source: make"
+            ~ " build-source SOURCE=<mapping file> RESET=1 (deletes the warehouse, its model"
+            ~ " and history). If it is the same customers' data moved or re-exported, keep"
+            ~ " everything with ADOPT=1 (--vars '{adopt_source: true}')."
+        ) }}
+    {%- endif -%}
+    {%- do run_query(
+        'insert into mapped_source.source_identity values (' ~ _sql_string(identity)
+        ~ ', current_timestamp)'
+    ) -%}
+{%- endmacro %}
+
+{% macro _activity_fields() -%}
+    {#- (entity, field) of every dated activity: what int_as_of_dates_resolved reads. -#}
+    {{ return([
+        ('orders', 'ordered_at'),
+        ('web_sessions', 'started_at'),
+        ('email_events', 'occurred_at'),
+        ('survey_responses', 'responded_at'),
+        ('customers', 'snapshot_date'),
+    ]) }}
 {%- endmacro %}
 
 {% macro _validate_as_of_date() -%}
@@ -60,33 +167,26 @@
     {%- if not modules.re.match('^\\d{4}-\\d{2}-\\d{2}$', as_of_date | string) -%}
         {{ exceptions.raise_compiler_error(allowed ~ ", got: " ~ as_of_date) }}
     {%- endif -%}
-    {%- set parsed = run_query(
+    {%- set parsed_date = run_query(
         'select try_cast(' ~ _sql_string(as_of_date) ~ ' as date) is not null'
     ).columns[0].values()[0] -%}
-    {%- if not parsed -%}
+    {%- if not parsed_date -%}
         {{ exceptions.raise_compiler_error(allowed ~ ", got: " ~ as_of_date ~ " (not a valid date)") }}
     {%- endif -%}
-    {#- The activity dates of the raw files, as int_as_of_dates_resolved reads them, within the
-        dates the quarantine accepts. -#}
-    {%- set setting, raw_path = _source_folder() -%}
-    {%- if source_system() == 'online_retail' -%}
-        {%- set activity = {
-            'online_retail_ii_2009_2010': 'InvoiceDate',
-            'online_retail_2010_2011': 'InvoiceDate',
-        } -%}
-    {%- else -%}
-        {%- set activity = {
-            'orders': 'ordered_at',
-            'web_sessions': 'started_at',
-            'email_events': 'occurred_at',
-            'survey_responses': 'responded_at',
-        } -%}
+    {#- A hand-written staging folder's dates are only known after its models run: its
+        as-of date is checked by int_as_of_dates_resolved. -#}
+    {%- if source_staging() != 'mapped' -%}
+        {{ return(none) }}
     {%- endif -%}
+    {#- The activity dates of the raw data, as int_as_of_dates_resolved reads them, within the
+        dates the quarantine accepts. -#}
     {%- set parts = [] -%}
-    {%- for table_name, column_name in activity.items() -%}
+    {%- for entity, field in _activity_fields()
+        if has_entity(entity) and (entity != 'customers' or is_mapped('customers', field)) -%}
+        {%- set type = 'date' if field == 'snapshot_date' else 'timestamp' -%}
         {%- do parts.append(
-            'select try_cast(try_cast(' ~ column_name ~ ' as timestamp) as date) as activity_date'
-            ~ ' from read_parquet(' ~ _sql_string(raw_path ~ '/' ~ table_name ~ '.parquet') ~ ')'
+            'select cast(' ~ parsed(entity, field, type) ~ ' as date) as activity_date'
+            ~ ' from (' ~ mapped_rows(entity, [field]) ~ ') as rows'
         ) -%}
     {%- endfor -%}
     {%- set bounds = run_query(
@@ -94,16 +194,16 @@
         ~ ' cast(' ~ _sql_string(as_of_date) ~ ' as date) between min(activity_date)'
         ~ ' and max(activity_date)'
         ~ ' from (' ~ parts | join(' union all ') ~ ') as activity'
-        ~ ' where activity_date between cast(' ~ _sql_string(var('quarantine_earliest_date'))
-        ~ ' as date) and ' ~ quarantine_extract_date()
+        ~ ' where activity_date between ' ~ date_literal(var('quarantine_earliest_date'))
+        ~ ' and ' ~ quarantine_extract_date()
     ) -%}
     {%- set first_date = bounds.columns[0].values()[0] -%}
     {%- set last_date = bounds.columns[1].values()[0] -%}
     {%- if not bounds.columns[2].values()[0] -%}
         {{ exceptions.raise_compiler_error(
             "var('as_of_date') = " ~ as_of_date ~ " is outside the data: it must lie between"
-            ~ " the first and last activity dates in " ~ raw_path ~ ", " ~ first_date
-            ~ " and " ~ last_date ~ " (or be null for the last one)."
+            ~ " the first and last activity dates of source " ~ source_name() ~ ", "
+            ~ first_date ~ " and " ~ last_date ~ " (or be null for the last one)."
         ) }}
     {%- endif -%}
 {%- endmacro %}
@@ -143,10 +243,14 @@
             {%- if column_name not in available -%}{%- do available.append(column_name) -%}{%- endif -%}
         {%- endfor -%}
     {%- endfor -%}
+    {%- for attribute in source_attributes() if attribute['name'] not in available -%}
+        {%- do available.append(attribute['name']) -%}
+    {%- endfor -%}
     {%- set features = node.config.get('features') -%}
     {%- if features is string or features is not iterable or not features -%}
         {{ exceptions.raise_compiler_error(
-            prefix ~ "features' must be a non-empty list of fct_customer_features columns,"
+            prefix ~ "features' (var segment_features) must be a non-empty list of"
+            ~ " fct_customer_features columns,"
             ~ " got: " ~ features
         ) }}
     {%- endif -%}
@@ -161,7 +265,8 @@
     {%- if unknown -%}
         {{ exceptions.raise_compiler_error(
             prefix ~ "features' names unknown column(s): " ~ unknown | join(', ')
-            ~ ". Allowed: the documented columns of fct_customer_features: "
+            ~ ". Allowed: the documented columns of fct_customer_features and the mapping's"
+            ~ " customer attributes: "
             ~ available | join(', ')
         ) }}
     {%- endif -%}

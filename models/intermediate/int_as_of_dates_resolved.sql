@@ -1,8 +1,11 @@
-{#- An explicit as-of date wins; otherwise the last date with any activity. -#}
+{#- An explicit as-of date wins; otherwise the last date with any activity. The post-hook
+    stops the build, saying why, when there is no date or it lies outside the data. -#}
+{{ config(post_hook="{{ check_as_of_date() }}") }}
 {%- set as_of_expression = (
     "cast('" ~ var('as_of_date') ~ "' as date)" if var('as_of_date') else 'data_end_date'
 ) -%}
 
+-- The post-hook reads the quarantine's counts: depends_on: {{ ref('int_source_rows_counted') }}
 with
 
 orders as (
@@ -19,6 +22,10 @@ email_events as (
 
 survey_responses as (
     select * from {{ ref('int_survey_responses_canonical') }}
+),
+
+customer_behaviour as (
+    select * from {{ ref('int_customer_behaviour_canonical') }}
 ),
 
 activity_bounds as (
@@ -41,6 +48,12 @@ activity_bounds as (
         min(responded_at) as first_at,
         max(responded_at) as last_at
     from survey_responses
+    union all
+    -- A customer snapshot's behaviour is measured on its snapshot date.
+    select
+        min(snapshot_date) as first_at,
+        max(snapshot_date) as last_at
+    from customer_behaviour
 ),
 
 data_bounds as (

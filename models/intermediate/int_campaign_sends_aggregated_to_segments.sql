@@ -24,16 +24,18 @@ as_of_dates as (
     select * from {{ ref('int_as_of_dates_resolved') }}
 ),
 
--- Sends after the as-of date have not happened yet for this build.
+-- Sends after the as-of date have not happened yet for this build. A campaign response
+-- without a date (an offer and its answer from a customer snapshot) counts at every date.
 sends_as_of as (
     select
         campaign_sends.campaign_send_id,
         campaign_sends.campaign_id,
         campaign_sends.customer_id,
+        campaign_sends.is_accepted,
         as_of_dates.as_of_date
     from campaign_sends
     cross join as_of_dates
-    where cast(campaign_sends.sent_at as date) <= as_of_dates.as_of_date
+    where coalesce(cast(campaign_sends.sent_at as date) <= as_of_dates.as_of_date, true)
 ),
 
 -- Opened and clicked by the as-of date.
@@ -42,6 +44,7 @@ send_flags as (
         sends_as_of.campaign_send_id,
         sends_as_of.campaign_id,
         sends_as_of.customer_id,
+        sends_as_of.is_accepted,
         sends_as_of.as_of_date,
         count(email_events.campaign_send_id) filter (
             where email_events.event_type = 'opened'
@@ -85,6 +88,8 @@ per_segment as (
         count(*) as send_count,
         count(*) filter (where send_flags.is_opened) as opened_send_count,
         count(*) filter (where send_flags.is_clicked) as clicked_send_count,
+        count(send_flags.is_accepted) as responded_send_count,
+        count(*) filter (where send_flags.is_accepted) as accepted_send_count,
         count(distinct send_flags.customer_id) as customer_count,
         coalesce(sum(send_conversions.conversion_count), 0) as conversion_count,
         coalesce(sum(send_conversions.attributed_revenue), 0) as attributed_revenue

@@ -1,5 +1,9 @@
 with
 
+customer_features as (
+    select * from {{ ref('fct_customer_features') }}
+),
+
 feature_values as (
     select * from {{ ref('int_customer_features_unpivoted') }}
 ),
@@ -21,11 +25,13 @@ model_features as (
     from segment_model
 ),
 
--- A null takes the fill column's value, then the training impute value, as in Python.
+-- Every customer gets every model feature. A null takes the fill column's value, then the
+-- training impute value, as in Python; a category's indicator the customer has no row for
+-- (another category, or none) takes its impute value 0.
 filled as (
     select
-        feature_values.customer_id,
-        feature_values.as_of_date,
+        customer_features.customer_id,
+        customer_features.as_of_date,
         model_features._model_version,
         model_features.feature_name,
         model_features.feature_position,
@@ -35,11 +41,15 @@ filled as (
         coalesce(
             feature_values.column_value, fill_values.column_value, model_features.impute_value
         ) as feature_value
-    from model_features
-    inner join feature_values on model_features.feature_name = feature_values.column_name
+    from customer_features
+    cross join model_features
+    left join feature_values
+        on
+            customer_features.customer_id = feature_values.customer_id
+            and model_features.feature_name = feature_values.column_name
     left join feature_values as fill_values
         on
-            feature_values.customer_id = fill_values.customer_id
+            customer_features.customer_id = fill_values.customer_id
             and model_features.null_fill_column = fill_values.column_name
 ),
 

@@ -1,5 +1,11 @@
-{#- One row per customer per column the segment model reads (macro segment_model_columns). -#}
+{#-
+    One row per customer per column the segment model reads (macro segment_model_columns).
+    A text column is one-hot encoded as segwarehouse.clustering does: one row
+    '<column>=<value>' with value 1 for the customer's category (none when null); the
+    standardized model fills every other category of the model with 0.
+-#}
 {%- set model_columns = segment_model_columns() -%}
+{%- set text_columns = text_columns_of(ref('fct_customer_features')) -%}
 
 with
 
@@ -9,12 +15,15 @@ customer_features as (
 
 unpivoted as (
     {%- for column in model_columns %}
+    {%- set is_text = column in text_columns %}
+    {%- set text_name = "'" ~ column ~ "=' || cast(" ~ column ~ " as varchar)" %}
     select
         customer_id,
         as_of_date,
-        '{{ column }}' as column_name,
-        cast({{ column }} as double) as column_value
+        {{ text_name if is_text else "'" ~ column ~ "'" }} as column_name,
+        {{ 'cast(1 as double)' if is_text else 'cast(' ~ column ~ ' as double)' }} as column_value
     from customer_features
+    where {{ column ~ ' is not null' if is_text else 'true' }}
     {%- if not loop.last %}
     union all
     {%- endif %}

@@ -22,6 +22,8 @@ final as (
         _model_version,
         current_timestamp as _scored_at
     from memberships
+    -- No k-means segment without a fitted model.
+    where segment_id is not null
     union all
     select
         as_of_date,

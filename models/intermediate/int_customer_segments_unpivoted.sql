@@ -15,6 +15,8 @@ unpivoted as (
         'kmeans' as segmentation,
         segment_id
     from memberships
+    -- No k-means segment without a fitted model.
+    where segment_id is not null
     union all
     select
         customer_id,

@@ -74,6 +74,8 @@ memberships_by_segmentation as (
         'kmeans' as segmentation,
         segment_id
     from customer_segments
+    -- No k-means segment without a fitted model.
+    where segment_id is not null
     union all
     select
         customer_id,

@@ -16,13 +16,17 @@ as_of_dates as (
     select * from {{ ref('int_as_of_dates_resolved') }}
 ),
 
+snapshot_spend as (
+    select * from {{ ref('int_customer_category_spend_canonical') }}
+),
+
 -- Category mix reflects what customers chose to buy by the as-of date, returns included;
 -- cancelled orders never happened.
 category_spend as (
     select
         orders.customer_id,
         products.category,
-        sum(order_lines.quantity * order_lines.unit_price) as category_amount
+        sum(order_lines.line_amount) as category_amount
     from order_lines
     inner join orders on order_lines.order_id = orders.order_id
     inner join products on order_lines.product_id = products.product_id
@@ -31,6 +35,17 @@ category_spend as (
         orders.order_date <= as_of_dates.as_of_date
         and not orders.is_cancelled
     group by all
+    -- A customer snapshot's spend per category (a source without order lines).
+    union all
+    select
+        snapshot_spend.customer_id,
+        snapshot_spend.category,
+        snapshot_spend.amount as category_amount
+    from snapshot_spend
+    cross join as_of_dates
+    where
+        snapshot_spend.snapshot_date <= as_of_dates.as_of_date
+        and snapshot_spend.amount > 0
 ),
 
 ranked as (

@@ -13,7 +13,7 @@ line_totals as (
         order_id,
         count(*) as line_count,
         sum(quantity) as item_quantity,
-        sum(quantity * unit_price) as gross_amount,
+        sum(line_amount) as gross_amount,
         sum(discount_amount) as discount_amount
     from order_lines
     group by all

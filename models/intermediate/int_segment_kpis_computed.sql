@@ -29,6 +29,8 @@ memberships_by_segmentation as (
         as_of_date,
         _model_version
     from memberships
+    -- No k-means segment without a fitted model.
+    where segment_id is not null
     union all
     select
         customer_id,

@@ -20,6 +20,7 @@ def model(dbt, session):
         n_init=dbt.config.get("n_init"),
         max_training_rows=dbt.config.get("max_training_rows"),
         id_match_max_distance=dbt.config.get("id_match_max_distance"),
+        max_categories=dbt.config.get("max_categories"),
     )
     retrain_requested = parse_flag("retrain", dbt.config.get("retrain"))
     customer_features = dbt.ref("fct_customer_features")

@@ -9,10 +9,13 @@ latest_version as (
     from segment_models
 ),
 
+-- A latest run that could not fit a model (fit_message) leaves no model: nothing is scored
+-- by an older model trained for other settings or data.
 final as (
     select segment_models.*
     from segment_models
     inner join latest_version on segment_models._model_version = latest_version._model_version
+    where segment_models.fit_message is null
 )
 
 select * from final

@@ -1,22 +1,21 @@
-{#- Raw rows per source table and outcome (kept, or a quarantine reason), for the selected
-    source_system. -#}
-{%- if source_system() == 'online_retail' %}
+{#- Raw rows per source table and outcome (kept, or a quarantine reason). A hand-written
+    staging folder counts its own (stg_<folder>__rows_counted). -#}
+{%- if source_staging() != 'mapped' %}
 
 with
 
-invoice_lines as (
-    select * from {{ ref('stg_online_retail__invoice_lines') }}
+rows_counted as (
+    select * from {{ ref('stg_' ~ source_staging() ~ '__rows_counted') }}
 ),
 
 final as (
     select
-        'online_retail' as source_name,
-        'invoice_lines' as source_table,
-        coalesce(quarantine_reason, 'kept') as row_outcome,
-        cast(count(*) as bigint) as row_count,
-        sum(quantity * price) as row_amount
-    from invoice_lines
-    group by all
+        {{ string_literal(source_name()) }} as source_name,
+        source_table,
+        row_outcome,
+        row_count,
+        row_amount
+    from rows_counted
 )
 
 select * from final
@@ -25,15 +24,15 @@ select * from final
 
 with
 
-{% for table in shop_tables() %}
+{% for table in mapped_tables() %}
 {{ table }}_classified as (
-    select * from {{ ref('stg_shop__' ~ table ~ '_classified') }}
+    select * from {{ ref('stg_mapped__' ~ table ~ '_classified') }}
 ),
 
 {% endfor %}
 
 classified_rows as (
-    {%- for table in shop_tables() %}
+    {%- for table in mapped_tables() %}
     select
         source_table,
         quarantine_reason,
@@ -47,7 +46,7 @@ classified_rows as (
 
 -- Every table gets a 'kept' row, even when none of its rows is kept.
 source_tables as (
-    {%- for table in shop_tables() %}
+    {%- for table in mapped_tables() %}
     select '{{ table }}' as source_table
     {%- if not loop.last %}
     union all
@@ -74,7 +73,7 @@ outcomes as (
 
 final as (
     select
-        'shop' as source_name,
+        {{ string_literal(source_name()) }} as source_name,
         source_table,
         row_outcome,
         cast(sum(row_count) as bigint) as row_count,

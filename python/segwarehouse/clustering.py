@@ -42,6 +42,12 @@ class ClusteringConfigError(ValueError):
     """A clustering setting is missing or invalid; the message names it and what is allowed."""
 
 
+class ClusteringFitError(ValueError):
+    """The data cannot be clustered as configured (too few customers or distinct values for
+    k, a feature without values); the message says why. A build then stores an unfitted run
+    and leaves the k-means segments null, rather than failing."""
+
+
 @dataclass(frozen=True)
 class ClusteringConfig:
     features: tuple[str, ...]
@@ -59,6 +65,9 @@ class ClusteringConfig:
     max_training_rows: int
     # Largest centroid distance (standardized units) at which a new segment inherits an old id.
     id_match_max_distance: float
+    # A text (categorical) feature becomes one 0/1 indicator per value, for at most this many
+    # of its most frequent values.
+    max_categories: int
 
     @classmethod
     def from_settings(
@@ -76,6 +85,7 @@ class ClusteringConfig:
         n_init: Any,
         max_training_rows: Any,
         id_match_max_distance: Any,
+        max_categories: Any,
     ) -> ClusteringConfig:
         """Validate settings as read from dbt model config; raise naming the bad setting."""
         if not isinstance(features, list | tuple) or not features:
@@ -102,6 +112,7 @@ class ClusteringConfig:
             n_init=_integer("n_init", n_init, minimum=1),
             max_training_rows=_integer("max_training_rows", max_training_rows, minimum=10),
             id_match_max_distance=_number("id_match_max_distance", id_match_max_distance),
+            max_categories=_integer("max_categories", max_categories, minimum=1),
         )
         if config.id_match_max_distance < 0:
             raise ClusteringConfigError(
@@ -147,6 +158,7 @@ class ClusteringConfig:
             "skew_threshold": self.skew_threshold,
             "n_init": self.n_init,
             "max_training_rows": self.max_training_rows,
+            "max_categories": self.max_categories,
         }
         return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -236,6 +248,63 @@ def require_features(available: Sequence[str], features: Sequence[str]) -> None:
         )
 
 
+INDICATOR_SEPARATOR = "="
+
+
+def is_categorical(values: pd.Series) -> bool:
+    """Text values (a category per customer), as opposed to numbers and booleans."""
+    return not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values))
+
+
+def indicator_name(column: str, value: str) -> str:
+    """The 0/1 feature of one category of a text column: 'education=PhD'."""
+    return f"{column}{INDICATOR_SEPARATOR}{value}"
+
+
+def encode_categoricals(
+    frame: pd.DataFrame, features: Sequence[str], max_categories: int
+) -> tuple[pd.DataFrame, tuple[str, ...], frozenset[str]]:
+    """One-hot encode the text features, for training.
+
+    Each text feature is replaced by one 0/1 indicator per value, for its `max_categories`
+    most frequent values (ties by value); a customer with another value or none has 0 in
+    all of them. Returns the frame with the indicator columns added, the features with each
+    text one replaced by its indicators, and the indicators' names. The SQL scorer computes
+    the same indicators (int_customer_features_unpivoted).
+    """
+    expanded: list[str] = []
+    indicators: dict[str, pd.Series] = {}
+    for feature in features:
+        if feature not in frame or not is_categorical(frame[feature]):
+            expanded.append(feature)
+            continue
+        values = frame[feature].dropna().astype(str)
+        counts = values.value_counts()
+        if counts.empty:
+            raise ClusteringFitError(f"feature '{feature}' has no non-null values to fit on")
+        kept = sorted(counts.index, key=lambda value: (-counts[value], value))[:max_categories]
+        for value in kept:
+            name = indicator_name(feature, value)
+            indicators[name] = (frame[feature].astype("string") == value).fillna(False)
+            expanded.append(name)
+    encoded = frame.assign(
+        **{name: column.astype("float64") for name, column in indicators.items()}
+    )
+    return encoded, tuple(expanded), frozenset(indicators)
+
+
+def with_indicators(frame: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
+    """`frame` with the indicator columns of a fitted model's features added, for scoring."""
+    added = {}
+    for feature in features:
+        column, separator, value = feature.partition(INDICATOR_SEPARATOR)
+        if separator and feature not in frame and column in frame:
+            added[feature] = (
+                (frame[column].astype("string") == value).fillna(False).astype("float64")
+            )
+    return frame.assign(**added)
+
+
 def feature_matrix(
     frame: pd.DataFrame, features: Sequence[str], fill_columns: Mapping[str, str] | None = None
 ) -> np.ndarray:
@@ -264,6 +333,7 @@ def fit_transforms(
     skew_threshold: float,
     fill_values: Mapping[str, float] | None = None,
     fill_columns: Mapping[str, str] | None = None,
+    indicators: frozenset[str] = frozenset(),
 ) -> tuple[FeatureTransform, ...]:
     """Impute (configured constant, else median), log1p when skewed and non-negative, z-score.
 
@@ -279,12 +349,18 @@ def fit_transforms(
         if feature in fill_values:
             impute_value = fill_values[feature]
         elif observed.size == 0:
-            raise ClusteringConfigError(f"feature '{feature}' has no non-null values to fit on")
+            raise ClusteringFitError(f"feature '{feature}' has no non-null values to fit on")
         else:
             impute_value = float(np.median(observed))
         filled = np.where(np.isnan(values), impute_value, values)
         skewness = float(pd.Series(filled).skew()) if filled.size > 2 else 0.0
-        is_skewed = filled.min() >= 0 and np.isfinite(skewness) and skewness > skew_threshold
+        # A 0/1 indicator is never log-transformed (log1p would only rescale it).
+        is_skewed = (
+            feature not in indicators
+            and filled.min() >= 0
+            and np.isfinite(skewness)
+            and skewness > skew_threshold
+        )
         transform = "log1p" if is_skewed else "none"
         transformed = np.log1p(filled) if is_skewed else filled
         scaler = StandardScaler().fit(transformed.reshape(-1, 1))
@@ -330,7 +406,7 @@ def select_k(
     sample = standardized[reproducible_sample(len(standardized), sample_size, random_state)]
     largest = max(k_candidates)
     if largest >= len(sample):
-        raise ClusteringConfigError(
+        raise ClusteringFitError(
             f"config 'k_max' ({largest}) must be below the number of rows sampled "
             f"({len(sample)}): lower 'k_max' or raise 'k_selection_sample_size'"
         )
@@ -340,7 +416,7 @@ def select_k(
         scores[k] = float(score(sample, labels)) if len(set(labels)) == k else float("nan")
     ranked = [k for k in k_candidates if np.isfinite(scores[k])]
     if not ranked:
-        raise ClusteringConfigError(
+        raise ClusteringFitError(
             f"no k in {list(k_candidates)} splits the sampled customers into k distinct "
             "segments: lower 'k_min'"
         )
@@ -501,17 +577,20 @@ def fit_segment_model(
     matched segments keep their id and label (match_segment_ids); new ones count on from
     `next_segment_id`, which must exceed every id used before.
     """
-    all_rows = feature_matrix(frame, config.features, config.fill_columns)
+    frame, features, indicators = encode_categoricals(frame, config.features, config.max_categories)
+    all_rows = feature_matrix(frame, features, config.fill_columns)
     matrix = all_rows[
         reproducible_sample(len(all_rows), config.max_training_rows, config.random_state)
     ]
     if len(matrix) < max(config.k_candidates) + 1:
-        raise ClusteringConfigError(
+        raise ClusteringFitError(
             f"only {len(matrix)} customers to cluster; need more than k "
             f"({max(config.k_candidates)}, from config 'k_max' or 'n_clusters')"
         )
+    # A customer without a category has 0 in each of its indicators.
+    fill_values = {**config.fill_values, **dict.fromkeys(indicators, 0.0)}
     transforms = fit_transforms(
-        matrix, config.features, config.skew_threshold, config.fill_values, config.fill_columns
+        matrix, features, config.skew_threshold, fill_values, config.fill_columns, indicators
     )
     standardized = apply_transforms(matrix, transforms)
     if config.n_clusters is not None:
@@ -530,7 +609,7 @@ def fit_segment_model(
     )
     sizes = np.bincount(kmeans.labels_, minlength=k)
     if (sizes == 0).any():
-        raise ClusteringConfigError(
+        raise ClusteringFitError(
             f"k-means found only {int((sizes > 0).sum())} distinct segments for k={k}: the "
             "customers have fewer distinct feature values than k; lower 'n_clusters' or 'k_max'"
         )
@@ -561,7 +640,7 @@ def fit_segment_model(
     )
     original = np.column_stack([t.inverse(centroids[:, i]) for i, t in enumerate(transforms)])
     labels = label_segments(
-        config.features,
+        features,
         centroids,
         original,
         segment_ids,
@@ -601,6 +680,7 @@ def assign_segments(model: SegmentModel, frame: pd.DataFrame) -> pd.DataFrame:
 
     Equidistant centroids go to the smaller segment id, as in the SQL scorer.
     """
+    frame = with_indicators(frame, model.features)
     matrix = feature_matrix(frame, model.features, model.fill_columns)
     standardized = apply_transforms(matrix, model.transforms)
     # One centroid at a time keeps memory at n x features, not n x k x features.
@@ -647,6 +727,8 @@ MODEL_COLUMNS: dict[str, str] = {
     "scaler_scale": "float64",
     "centroid_standardized": "float64",
     "centroid_value": "float64",
+    # Why this run could not fit a model (then it has one row and no segments); null if it did.
+    "fit_message": "object",
 }
 
 
@@ -690,18 +772,56 @@ def model_to_frame(model: SegmentModel) -> pd.DataFrame:
                     "scaler_scale": transform.scale,
                     "centroid_standardized": float(model.centroids[row, position]),
                     "centroid_value": float(original[row, position]),
+                    "fit_message": None,
                 }
             )
     frame = pd.DataFrame(rows, columns=list(MODEL_COLUMNS))
     return frame.astype({"_trained_at": "datetime64[us]", "as_of_date": "datetime64[us]"})
 
 
-def latest_model_rows(history: pd.DataFrame) -> pd.DataFrame:
-    """The rows of the most recently trained model in a table of model versions."""
+def latest_model_rows(history: pd.DataFrame, fitted_only: bool = False) -> pd.DataFrame:
+    """The rows of the most recently trained model in a table of model versions (of the
+    latest one that was fitted, with `fitted_only`)."""
+    if fitted_only and "fit_message" in history:
+        history = history[history["fit_message"].isna()]
     if history.empty:
         return history
     latest = history.sort_values(["_trained_at", "_model_version"]).iloc[-1]["_model_version"]
     return history[history["_model_version"] == latest]
+
+
+def is_fitted(rows: pd.DataFrame) -> bool:
+    """Whether a model version's rows hold a fitted model (not an unfitted run)."""
+    return not rows.empty and ("fit_message" not in rows or bool(rows["fit_message"].isna().all()))
+
+
+def unfitted_model_frame(
+    message: str,
+    config: ClusteringConfig,
+    trained_at: datetime,
+    as_of_date: date | None,
+    n_customers: int,
+    retrain_reason: str,
+) -> pd.DataFrame:
+    """One row recording a training run that could not fit a model, and why."""
+    row = {column: None for column in MODEL_COLUMNS}
+    row.update(
+        {
+            "_model_version": hashlib.sha256(
+                f"{trained_at.isoformat()} {message}".encode()
+            ).hexdigest()[:12],
+            "_trained_at": trained_at,
+            "_config_fingerprint": config.fingerprint,
+            "retrain_reason": retrain_reason,
+            "as_of_date": as_of_date,
+            "n_customers": n_customers,
+            "random_state": config.random_state,
+            "fit_message": message,
+        }
+    )
+    frame = pd.DataFrame([row], columns=list(MODEL_COLUMNS))
+    nullable = {c: ("Int64" if t == "int64" else t) for c, t in MODEL_COLUMNS.items()}
+    return frame.astype(nullable)
 
 
 def model_from_frame(frame: pd.DataFrame) -> SegmentModel:
@@ -772,26 +892,42 @@ def train_if_due(
     reads nothing but the history.
     """
     latest_rows = latest_model_rows(history) if history is not None else None
-    has_model = latest_rows is not None and not latest_rows.empty
-    previous = model_from_frame(latest_rows) if has_model else None
+    # An unfitted latest run counts as no model: the next build tries again.
+    current = (
+        model_from_frame(latest_rows)
+        if latest_rows is not None and is_fitted(latest_rows)
+        else None
+    )
     reason = why_retrain(
-        previous.config_fingerprint if previous else None, config.fingerprint, retrain_requested
+        current.config_fingerprint if current else None, config.fingerprint, retrain_requested
     )
     if reason is None:
         return empty_model_frame()
+    # Ids carry over from the latest fitted model, even across unfitted runs.
+    fitted_rows = latest_model_rows(history, fitted_only=True) if history is not None else None
+    previous = (
+        model_from_frame(fitted_rows) if fitted_rows is not None and not fitted_rows.empty else None
+    )
     features = load_features()
     as_of_values = features["as_of_date"].dropna().unique() if "as_of_date" in features else []
     as_of_date = pd.Timestamp(as_of_values[0]).date() if len(as_of_values) else None
-    next_id = int(history["segment_id"].max()) + 1 if has_model else 1
-    model = fit_segment_model(
-        features,
-        config,
-        as_of_date=as_of_date,
-        trained_at=trained_at,
-        previous=previous,
-        next_segment_id=next_id,
-        retrain_reason=reason,
-    )
+    used_ids = history["segment_id"].dropna() if history is not None else pd.Series(dtype="int64")
+    next_id = int(used_ids.max()) + 1 if len(used_ids) else 1
+    trained_at = trained_at or datetime.now(UTC).replace(tzinfo=None)
+    try:
+        model = fit_segment_model(
+            features,
+            config,
+            as_of_date=as_of_date,
+            trained_at=trained_at,
+            previous=previous,
+            next_segment_id=next_id,
+            retrain_reason=reason,
+        )
+    except ClusteringFitError as error:
+        return unfitted_model_frame(
+            str(error), config, trained_at, as_of_date, len(features), reason
+        )
     return model_to_frame(model)
 
 

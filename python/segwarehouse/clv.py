@@ -400,7 +400,14 @@ def expected_purchases(
     if abs(a - 1.0) < 1e-9:  # removable singularity of (a+b+x-1)/(a-1)
         a = 1.0 + 1e-9
     z = t / (alpha + T + t)
-    remaining = (1.0 - z) ** (a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        remaining = (1.0 - z) ** (a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
+        # With large a and b (a concentrated dropout rate) the transformed form is 0 x inf;
+        # the untransformed one converges there, so it fills in.
+        direct = ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp2f1(
+            r + x, b + x, a + b + x - 1.0, z
+        )
+    remaining = np.where(np.isfinite(remaining), remaining, direct)
     expected = (a + b + x - 1.0) / (a - 1.0) * (1.0 - remaining)
     return np.where(t > 0, expected / (1.0 + _dropout_odds(params, x, t_x, T)), 0.0)
 
@@ -531,7 +538,7 @@ PREDICTION_COLUMNS: dict[str, str] = {
     "expected_purchases": "float64",
     "expected_average_spend": "float64",
     "predicted_clv": "float64",
-    "is_likely_churned": "bool",
+    "is_likely_churned": "boolean",
     "horizon_months": "int64",
     "monthly_discount_rate": "float64",
     "time_unit_days": "float64",
@@ -543,7 +550,9 @@ PREDICTION_COLUMNS: dict[str, str] = {
     "gamma_gamma_p": "float64",
     "gamma_gamma_q": "float64",
     "gamma_gamma_v": "float64",
-    "gamma_gamma_customer_count": "int64",
+    "gamma_gamma_customer_count": "Int64",
+    # Why a model could not be fitted (its predictions are null), or null when both were.
+    "model_fit_message": "object",
 }
 
 
@@ -570,10 +579,6 @@ def predict_customer_lifetime_values(
         config.calibration_start_date,
     )
     x, t_x, T, m = (summary[column].to_numpy() for column in SUMMARY_COLUMNS)  # noqa: N806
-    bgnbd = fit_bgnbd(x, t_x, T)
-    gamma_gamma = fit_gamma_gamma(x, m)
-    alive = probability_alive(bgnbd, x, t_x, T)
-    horizon = config.horizon_months * DAYS_PER_MONTH / config.time_unit_days
     frame = pd.DataFrame(
         {
             "customer_id": summary[customer_column].to_numpy(),
@@ -583,33 +588,56 @@ def predict_customer_lifetime_values(
             "days_first_to_last_purchase": np.rint(t_x * config.time_unit_days),
             "days_since_first_purchase": np.rint(T * config.time_unit_days),
             "average_repeat_spend": m,
-            "probability_alive": alive,
-            "expected_purchases": expected_purchases(bgnbd, horizon, x, t_x, T),
-            "expected_average_spend": expected_average_spend(gamma_gamma, x, m),
-            "predicted_clv": customer_lifetime_value(
-                bgnbd,
-                gamma_gamma,
-                x,
-                t_x,
-                T,
-                m,
-                config.horizon_months,
-                config.monthly_discount_rate,
-                config.time_unit_days,
-            ),
-            "is_likely_churned": alive < config.churn_probability_alive_threshold,
             "horizon_months": config.horizon_months,
             "monthly_discount_rate": config.monthly_discount_rate,
             "time_unit_days": config.time_unit_days,
-            "bgnbd_r": bgnbd.r,
-            "bgnbd_alpha": bgnbd.alpha,
-            "bgnbd_a": bgnbd.a,
-            "bgnbd_b": bgnbd.b,
-            "bgnbd_log_likelihood": bgnbd.log_likelihood,
-            "gamma_gamma_p": gamma_gamma.p,
-            "gamma_gamma_q": gamma_gamma.q,
-            "gamma_gamma_v": gamma_gamma.gamma,
-            "gamma_gamma_customer_count": gamma_gamma.n_customers,
         }
     )
-    return frame.astype(PREDICTION_COLUMNS)
+    # Data the models cannot be fitted on (no repeat buyer, too few spenders) leaves their
+    # columns null and says why in model_fit_message, rather than failing the build.
+    try:
+        bgnbd = fit_bgnbd(x, t_x, T)
+    except ClvFitError as error:
+        return _unfitted(frame, f"BG/NBD and Gamma-Gamma not fitted: {error}")
+    alive = probability_alive(bgnbd, x, t_x, T)
+    horizon = config.horizon_months * DAYS_PER_MONTH / config.time_unit_days
+    frame = frame.assign(
+        probability_alive=alive,
+        expected_purchases=expected_purchases(bgnbd, horizon, x, t_x, T),
+        is_likely_churned=alive < config.churn_probability_alive_threshold,
+        bgnbd_r=bgnbd.r,
+        bgnbd_alpha=bgnbd.alpha,
+        bgnbd_a=bgnbd.a,
+        bgnbd_b=bgnbd.b,
+        bgnbd_log_likelihood=bgnbd.log_likelihood,
+    )
+    try:
+        gamma_gamma = fit_gamma_gamma(x, m)
+    except ClvFitError as error:
+        return _unfitted(frame, f"Gamma-Gamma not fitted (no spend prediction): {error}")
+    frame = frame.assign(
+        expected_average_spend=expected_average_spend(gamma_gamma, x, m),
+        predicted_clv=customer_lifetime_value(
+            bgnbd,
+            gamma_gamma,
+            x,
+            t_x,
+            T,
+            m,
+            config.horizon_months,
+            config.monthly_discount_rate,
+            config.time_unit_days,
+        ),
+        gamma_gamma_p=gamma_gamma.p,
+        gamma_gamma_q=gamma_gamma.q,
+        gamma_gamma_v=gamma_gamma.gamma,
+        gamma_gamma_customer_count=gamma_gamma.n_customers,
+        model_fit_message=None,
+    )
+    return frame.reindex(columns=list(PREDICTION_COLUMNS)).astype(PREDICTION_COLUMNS)
+
+
+def _unfitted(frame: pd.DataFrame, message: str) -> pd.DataFrame:
+    """The predictions made so far, every other column null, and why."""
+    frame = frame.assign(model_fit_message=message)
+    return frame.reindex(columns=list(PREDICTION_COLUMNS)).astype(PREDICTION_COLUMNS)

@@ -210,6 +210,10 @@ def _match_archetypes(
 
 
 def _feature_phrase(feature: str, z: float) -> str:
+    column, separator, value = feature.partition("=")
+    if separator:
+        # A category's indicator (one-hot encoded text feature): "mostly education PhD".
+        return f"{'mostly' if z > 0 else 'rarely'} {_words(column)} {value}"
     high, low = FEATURE_PHRASES.get(feature, (f"high {_words(feature)}", f"low {_words(feature)}"))
     return high if z > 0 else low
 
@@ -278,6 +282,9 @@ def _value_phrase(feature: str, value: float) -> str:
             return f"{_percent(value)} of orders discounted"
         case "tenure_days":
             return f"customer for ~{_number(value, decimals=0)} days"
+        case _ if "=" in feature:
+            column, _, category = feature.partition("=")
+            return f"{_percent(value)} {_words(column)} {category}"
         case _:
             # Unknown features keep their column name, so the reader can look it up.
             return f"{' '.join(feature.split())}: {_number(value)}"

@@ -11,6 +11,7 @@ prints the share of the "before" customers whose segment id is unchanged.
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,13 +41,32 @@ class RetrainStability:
     kept_share: float  # of the "before" customers, the share whose segment id is unchanged
 
 
-def config_from_yaml(path: Path) -> ClusteringConfig:
-    """The clustering settings of the fitted-model's YAML (the keys the model reads)."""
+VAR_REFERENCE = re.compile(r"^\{\{\s*var\('(\w+)'(?:,\s*(.+?))?\)\s*\}\}$")
+
+
+def config_from_yaml(path: Path, project_vars: dict[str, Any] | None = None) -> ClusteringConfig:
+    """The clustering settings of the fitted-model's YAML (the keys the model reads).
+
+    A setting written as "{{ var('name') }}" takes the project var: from `project_vars`, else
+    from the dbt_project.yml beside the models folder.
+    """
     document: dict[str, Any] = yaml.safe_load(path.read_text())
     (model,) = [m for m in document.get("models", []) if m.get("name") == FITTED_MODEL]
+    if project_vars is None:
+        project_file = next(p / "dbt_project.yml" for p in path.resolve().parents
+                            if (p / "dbt_project.yml").is_file())  # fmt: skip
+        project_vars = yaml.safe_load(project_file.read_text()).get("vars", {})
+
+    def resolve(value: Any) -> Any:
+        match = VAR_REFERENCE.match(value) if isinstance(value, str) else None
+        if match is None:
+            return value
+        name, default = match.groups()
+        return project_vars.get(name, yaml.safe_load(default) if default else None)
+
     settings = model["config"]
     return ClusteringConfig.from_settings(
-        **{key: settings.get(key) for key in ClusteringConfig.__dataclass_fields__}
+        **{key: resolve(settings.get(key)) for key in ClusteringConfig.__dataclass_fields__}
     )
 
 

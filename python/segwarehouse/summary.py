@@ -1,6 +1,6 @@
 """Print the segment summary that `make demo` ends with.
 
-Usage: python -m segwarehouse.summary --database data/demo/warehouse.duckdb
+Usage: python -m segwarehouse.summary --database data/demo/published.duckdb
 """
 
 from __future__ import annotations
@@ -21,9 +21,34 @@ select
     revenue,
     revenue_share,
     average_order_value,
+    is_suppressed,
     as_of_date
 from marts.fct_segment_kpis
 order by segmentation, segment_id
+"""
+# Totals over every member, suppressed segments included (they add up to the whole).
+TOTALS_SQL = """
+select
+    segmentation,
+    count(*) as customer_count,
+    coalesce(sum(features.monetary_value), 0) as revenue
+from (
+    select customer_id, 'kmeans' as segmentation
+    from marts.dim_customer_segments
+    where segment_id is not null
+    union all
+    select customer_id, 'rfm' as segmentation
+    from marts.dim_customer_segments
+) as memberships
+inner join marts.fct_customer_behavioural_features as features using (customer_id)
+group by all
+"""
+# Why there are no k-means segments, when the latest training run could not fit a model.
+UNFITTED_SQL = """
+select fit_message
+from marts.fct_segment_model_runs
+order by _trained_at desc
+limit 1
 """
 SEGMENTATION_TITLES = {"kmeans": "Segments (k-means)", "rfm": "RFM segments"}
 
@@ -32,13 +57,34 @@ def segment_summary(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return connection.sql(SUMMARY_SQL).df()
 
 
+def segment_totals(connection: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, float]]:
+    """Per segmentation, (customers, revenue) over all its members."""
+    return {
+        str(segmentation): (int(customers), float(revenue))
+        for segmentation, customers, revenue in connection.execute(TOTALS_SQL).fetchall()
+    }
+
+
+def unfitted_reason(connection: duckdb.DuckDBPyConnection) -> str | None:
+    rows = connection.execute(UNFITTED_SQL).fetchall()
+    return rows[0][0] if rows else None
+
+
 def _money(value: object) -> str:
     """Two decimals with thousands separators; a dash when undefined (no orders)."""
     return "-" if pd.isna(value) else f"{float(value):,.2f}"  # type: ignore[arg-type]
 
 
-def format_summary(summary: pd.DataFrame) -> str:
-    """Per segmentation, a fixed-width table: id, name, size, share, revenue, its share, AOV."""
+def format_summary(
+    summary: pd.DataFrame,
+    totals: dict[str, tuple[int, float]] | None = None,
+    unfitted: str | None = None,
+) -> str:
+    """Per segmentation, a fixed-width table: id, name, size, share, revenue, its share, AOV.
+
+    A suppressed segment (too few customers to publish) shows no figures; `totals` give each
+    segmentation's totals over all members, and `unfitted` why there are no k-means segments.
+    """
     as_of = pd.Timestamp(summary["as_of_date"].iloc[0]).date() if len(summary) else "n/a"
     width = max([len("segment"), *summary["segment_name"].map(len)])
     header = (
@@ -46,17 +92,27 @@ def format_summary(summary: pd.DataFrame) -> str:
         f"{'rev. share':>10}  {'avg order':>9}"
     )
     lines = []
+    if unfitted and "kmeans" not in set(summary["segmentation"]):
+        lines += [f"No k-means segments as of {as_of}: {unfitted}", ""]
     for segmentation, rows in summary.groupby("segmentation", sort=False):
         title = SEGMENTATION_TITLES.get(str(segmentation), str(segmentation))
         lines += [f"{title} as of {as_of}", header, "-" * len(header)]
         for row in rows.itertuples():
+            if row.is_suppressed:
+                lines.append(
+                    f"{row.segment_id:>3}  {row.segment_name:<{width}}  "
+                    "suppressed: too few customers to publish"
+                )
+                continue
             lines.append(
                 f"{row.segment_id:>3}  {row.segment_name:<{width}}  {row.customer_count:>9,}  "
                 f"{row.customer_share:>6.1%}  {float(row.revenue):>14,.2f}  "
                 f"{row.revenue_share:>10.1%}  {_money(row.average_order_value):>9}"
             )
-        total_customers = int(rows["customer_count"].sum())
-        total_revenue = float(rows["revenue"].astype(float).sum())
+        total_customers, total_revenue = (totals or {}).get(
+            str(segmentation),
+            (int(rows["customer_count"].sum()), float(rows["revenue"].astype(float).sum())),
+        )
         lines.append("-" * len(header))
         lines.append(
             f"{'':>3}  {'total':<{width}}  {total_customers:>9,}  {1:>6.1%}  "
@@ -66,6 +122,14 @@ def format_summary(summary: pd.DataFrame) -> str:
     return "\n".join(lines).rstrip()
 
 
+def print_summary(connection: duckdb.DuckDBPyConnection) -> None:
+    print(
+        format_summary(
+            segment_summary(connection), segment_totals(connection), unfitted_reason(connection)
+        )
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Print each segment's size, share and revenue.")
     parser.add_argument("--database", type=Path, required=True, help="the warehouse DuckDB file")
@@ -73,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.database.exists():
         raise SystemExit(f"no warehouse at {args.database}: run `make demo` first")
     with duckdb.connect(str(args.database), read_only=True) as connection:
-        print(format_summary(segment_summary(connection)))
+        print_summary(connection)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ kept_orders as (
     select
         orders.order_id,
         coalesce(
-            sum(order_lines.quantity * order_lines.unit_price - order_lines.discount_amount), 0
+            sum(order_lines.line_amount - order_lines.discount_amount), 0
         ) as net_amount
     from orders
     cross join as_of_dates

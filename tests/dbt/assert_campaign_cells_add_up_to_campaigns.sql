@@ -32,12 +32,13 @@ campaign_send_totals as (
     from campaigns
     inner join campaign_sends on campaigns.campaign_id = campaign_sends.campaign_id
     cross join as_of_dates
-    where cast(campaign_sends.sent_at as date) <= as_of_dates.as_of_date
+    -- A campaign response without a date counts at every as-of date.
+    where coalesce(cast(campaign_sends.sent_at as date) <= as_of_dates.as_of_date, true)
     group by all
 ),
 
 segmentations as (
-    select unnest(['kmeans', 'rfm']) as segmentation
+    {{ current_segmentations() }}
 ),
 
 attribution_totals as (
@@ -99,7 +100,8 @@ from compared
 where
     coalesce(
         expected_send_count = actual_send_count
-        and abs(cost - allocated_cost) <= 0.005
+        -- A campaign without a cost (one derived from responses) allocates none.
+        and (cost is null and allocated_cost is null or abs(cost - allocated_cost) <= 0.005)
         and expected_conversion_count = actual_conversion_count
         and abs(expected_attributed_revenue - actual_attributed_revenue) <= 0.005,
         false

@@ -25,7 +25,7 @@ as_of_dates as (
 ),
 
 segmentations as (
-    select unnest(['kmeans', 'rfm']) as segmentation
+    {{ current_segmentations() }}
 ),
 
 signups as (

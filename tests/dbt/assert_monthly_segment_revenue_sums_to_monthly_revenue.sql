@@ -30,7 +30,7 @@ as_of_dates as (
 ),
 
 segmentations as (
-    select unnest(['kmeans', 'rfm']) as segmentation
+    {{ current_segmentations() }}
 ),
 
 kept_orders as (
@@ -38,7 +38,7 @@ kept_orders as (
         orders.order_id,
         date_trunc('month', orders.order_date) as calendar_month,
         coalesce(
-            sum(order_lines.quantity * order_lines.unit_price - order_lines.discount_amount), 0
+            sum(order_lines.line_amount - order_lines.discount_amount), 0
         ) as net_amount
     from orders
     cross join as_of_dates

@@ -1,6 +1,7 @@
 -- Checked before privacy suppression (int_segment_kpis_computed).
 -- Fails with each segmentation (kmeans, rfm) whose segment revenue does not add up to the net
--- revenue of every order that counts by the as-of date, recomputed from all orders: an order
+-- revenue of every order that counts by the as-of date, recomputed from all orders (plus a
+-- customer snapshot's spend, for a source without orders): an order
 -- lost anywhere between staging and the KPI mart (for instance with a customer left out of
 -- the feature marts) breaks the identity.
 with
@@ -21,6 +22,11 @@ as_of_dates as (
     select * from {{ ref('int_as_of_dates_resolved') }}
 ),
 
+-- A customer snapshot's spend stands in for orders (a source without a transaction log).
+customer_snapshots as (
+    select * from {{ ref('int_customer_behaviour_canonical') }}
+),
+
 counted_orders as (
     select orders.order_id
     from orders
@@ -34,10 +40,19 @@ counted_orders as (
 order_revenue as (
     select
         sum(
-            order_lines.quantity * order_lines.unit_price - order_lines.discount_amount
+            order_lines.line_amount - order_lines.discount_amount
         ) as total_revenue
     from order_lines
     inner join counted_orders on order_lines.order_id = counted_orders.order_id
+    union all
+    select sum(customer_snapshots.monetary_value) as total_revenue
+    from customer_snapshots
+    cross join as_of_dates
+    where customer_snapshots.snapshot_date <= as_of_dates.as_of_date
+),
+
+total_revenue as (
+    select sum(total_revenue) as total_revenue from order_revenue
 ),
 
 segmentation_revenue as (
@@ -49,20 +64,20 @@ segmentation_revenue as (
 ),
 
 expected_segmentations as (
-    select unnest(['kmeans', 'rfm']) as segmentation
+    {{ current_segmentations() }}
 )
 
 select
     expected_segmentations.segmentation,
     segmentation_revenue.segment_revenue_total,
-    coalesce(order_revenue.total_revenue, 0) as order_revenue_total
+    coalesce(total_revenue.total_revenue, 0) as order_revenue_total
 from expected_segmentations
-cross join order_revenue
+cross join total_revenue
 left join segmentation_revenue
     on expected_segmentations.segmentation = segmentation_revenue.segmentation
 where
     coalesce(
-        abs(segmentation_revenue.segment_revenue_total - coalesce(order_revenue.total_revenue, 0))
+        abs(segmentation_revenue.segment_revenue_total - coalesce(total_revenue.total_revenue, 0))
         <= 0.005,
         false
     ) = false

@@ -25,7 +25,7 @@ customer_total as (
 ),
 
 expected_segmentations as (
-    select unnest(['kmeans', 'rfm']) as segmentation
+    {{ current_segmentations() }}
 )
 
 select

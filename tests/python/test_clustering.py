@@ -8,6 +8,7 @@ from sklearn.cluster import KMeans
 from segwarehouse.clustering import (
     ClusteringConfig,
     ClusteringConfigError,
+    ClusteringFitError,
     apply_transforms,
     assign_segments,
     feature_matrix,
@@ -21,6 +22,7 @@ from segwarehouse.clustering import (
     select_k,
     train_if_due,
     why_retrain,
+    with_indicators,
 )
 
 VALID_SETTINGS = {
@@ -36,6 +38,7 @@ VALID_SETTINGS = {
     "n_init": 4,
     "max_training_rows": 100_000,
     "id_match_max_distance": 1.0,
+    "max_categories": 10,
 }
 
 
@@ -168,7 +171,7 @@ def test_constant_feature_does_not_divide_by_zero():
 
 
 def test_all_null_feature_is_refused():
-    with pytest.raises(ClusteringConfigError, match="'x' has no non-null values"):
+    with pytest.raises(ClusteringFitError, match="'x' has no non-null values"):
         fit_transforms(np.full((5, 1), np.nan), ["x"], skew_threshold=1.0)
 
 
@@ -190,14 +193,14 @@ def test_a_single_k_in_the_range_is_still_scored():
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_fewer_distinct_customers_than_k_is_refused():
     frame = pd.DataFrame({"customer_id": range(40), "a": [0.0, 1.0] * 20, "b": [5.0, 7.0] * 20})
-    with pytest.raises(ClusteringConfigError, match="only 2 distinct segments for k=3"):
+    with pytest.raises(ClusteringFitError, match="only 2 distinct segments for k=3"):
         fit_segment_model(frame, config(n_clusters=3))
-    with pytest.raises(ClusteringConfigError, match="lower 'k_min'"):
+    with pytest.raises(ClusteringFitError, match="lower 'k_min'"):
         fit_segment_model(frame, config(k_min=3, k_max=4))
 
 
 def test_k_search_refuses_k_above_the_sample():
-    with pytest.raises(ClusteringConfigError, match=r"'k_max'.*'k_selection_sample_size'"):
+    with pytest.raises(ClusteringFitError, match=r"'k_max'.*'k_selection_sample_size'"):
         select_k(np.random.default_rng(0).normal(size=(20, 2)), [3, 30], "silhouette", 20, 0, 1)
 
 
@@ -252,7 +255,7 @@ def test_fixed_k_skips_the_search():
 
 
 def test_too_few_customers_for_k_is_refused():
-    with pytest.raises(ClusteringConfigError, match="only 5 customers"):
+    with pytest.raises(ClusteringFitError, match="only 5 customers"):
         fit_segment_model(blobs().head(5), config())
 
 
@@ -445,3 +448,41 @@ def test_flags_accept_booleans_and_rendered_vars(value, expected):
 def test_flags_refuse_anything_else():
     with pytest.raises(ClusteringConfigError, match="'retrain'"):
         parse_flag("retrain", "yes")
+
+
+def test_a_text_feature_is_one_hot_encoded_over_its_most_frequent_values():
+    frame = blobs()
+    frame["tier"] = np.where(frame["a"] > frame["a"].median(), "gold", "silver")
+    frame.loc[frame.index[:3], "tier"] = "bronze"
+    frame.loc[frame.index[3], "tier"] = None
+    model = fit_segment_model(frame, config(features=["a", "b", "tier"], max_categories=2))
+    assert model.features == ("a", "b", "tier=gold", "tier=silver")
+    by_name = {t.feature_name: t for t in model.transforms}
+    assert by_name["tier=gold"].transform == "none"
+    assert by_name["tier=gold"].impute_value == 0.0
+    # Scoring derives the same indicators; a rare or missing value is in none of them.
+    assigned = assign_segments(model, frame)
+    assert len(assigned) == len(frame)
+    encoded = with_indicators(frame, model.features)
+    assert encoded.loc[frame.index[0], ["tier=gold", "tier=silver"]].tolist() == [0.0, 0.0]
+    assert encoded.loc[frame.index[3], ["tier=gold", "tier=silver"]].tolist() == [0.0, 0.0]
+
+
+def test_a_text_feature_without_values_cannot_be_fitted():
+    frame = blobs().assign(tier=pd.Series([None] * len(blobs()), dtype="object"))
+    with pytest.raises(ClusteringFitError, match="'tier' has no non-null values"):
+        fit_segment_model(frame, config(features=["a", "tier"]))
+
+
+def test_data_too_small_to_fit_stores_an_unfitted_run_and_scores_nothing():
+    """Fewer customers than k: one row saying why, no segments; the next build retries."""
+    frame = blobs().head(4)
+    unfitted = train_if_due(None, lambda: frame, config(), retrain_requested=False)
+    assert len(unfitted) == 1
+    assert "only 4 customers" in unfitted["fit_message"].iloc[0]
+    assert unfitted["segment_id"].isna().all()
+    assert unfitted["retrain_reason"].iloc[0] == "no_model"
+    retried = train_if_due(unfitted, blobs, config(), retrain_requested=False)
+    assert retried["fit_message"].isna().all()
+    assert retried["retrain_reason"].iloc[0] == "no_model"
+    assert sorted(retried["segment_id"].unique()) == [1, 2, 3, 4]

@@ -431,7 +431,7 @@ def test_zero_repeat_zero_spend_and_refund_customers_do_not_break_the_fit(simula
     )
     assert odd["expected_average_spend"].to_numpy() == pytest.approx(np.full(4, population_mean))
     assert odd["probability_alive"].iloc[0] == 1.0
-    assert np.isfinite(predicted.select_dtypes("number").to_numpy()).all()
+    assert np.isfinite(predicted.select_dtypes("number").to_numpy(dtype="float64")).all()
     assert (predicted["predicted_clv"] >= 0).all()
 
 
@@ -479,3 +479,71 @@ def test_a_fit_that_does_not_converge_raises(monkeypatch, simulated):
     )
     with pytest.raises(ClvFitError, match=r"BG/NBD fit did not converge.*stuck"):
         fit_bgnbd(summary.frequency, summary.recency, summary["T"])
+
+
+def test_without_repeat_buyers_the_predictions_are_null_and_say_why():
+    """One purchase per customer: BG/NBD cannot estimate dropout; nothing fails."""
+    transactions = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3],
+            "order_date": pd.to_datetime(["2024-01-05", "2024-02-01", "2024-03-01"]),
+            "net_amount": [10.0, 20.0, 30.0],
+        }
+    )
+    predicted = predict_customer_lifetime_values(transactions, date(2024, 6, 30), settings())
+    assert predicted["customer_id"].tolist() == [1, 2, 3]
+    assert predicted["repeat_purchase_count"].tolist() == [0, 0, 0]
+    assert predicted["probability_alive"].isna().all()
+    assert predicted["predicted_clv"].isna().all()
+    assert predicted["model_fit_message"].str.contains("repeat purchase").all()
+
+
+def test_too_few_repeat_spenders_leave_only_spend_null():
+    """BG/NBD fits; Gamma-Gamma needs 3 repeat spenders: probability and purchases stay."""
+    transactions = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2, 3, 4],
+            "order_date": pd.to_datetime(
+                ["2024-01-05", "2024-02-05", "2024-04-01", "2024-02-01", "2024-03-01", "2024-03-02"]
+            ),
+            "net_amount": [10.0, 12.0, 9.0, 20.0, 30.0, 5.0],
+        }
+    )
+    predicted = predict_customer_lifetime_values(transactions, date(2024, 6, 30), settings())
+    assert predicted["probability_alive"].notna().all()
+    assert predicted["expected_purchases"].notna().all()
+    assert predicted["predicted_clv"].isna().all()
+    assert predicted["expected_average_spend"].isna().all()
+    assert predicted["model_fit_message"].str.startswith("Gamma-Gamma not fitted").all()
+
+
+def test_no_transactions_give_no_rows():
+    empty = pd.DataFrame(
+        {
+            "customer_id": pd.Series(dtype="int64"),
+            "order_date": pd.Series(dtype="datetime64[us]"),
+            "net_amount": pd.Series(dtype="float64"),
+        }
+    )
+    predicted = predict_customer_lifetime_values(empty, date(2024, 6, 30), settings())
+    assert predicted.empty
+    assert list(predicted.columns) == list(PREDICTION_COLUMNS)
+
+
+def test_expected_purchases_stay_finite_with_a_concentrated_dropout_rate():
+    """Large a and b (fitted on a short log) overflow the transformed hypergeometric form
+    (0 x inf); the untransformed form, the same function, takes over."""
+    from scipy.special import hyp2f1
+
+    params = BgNbdParameters(
+        r=0.952, alpha=14.95, a=592.86, b=2978.7, log_likelihood=0.0, n_customers=500
+    )
+    x, t_x, T, t = np.array([0.0, 3.0]), np.array([0.0, 3.0]), np.array([5.0, 50.0]), 52.18  # noqa: N806
+    got = expected_purchases(params, t, x, t_x, T)
+    assert np.isfinite(got).all()
+    z = t / (params.alpha + T + t)
+    direct = ((params.alpha + T) / (params.alpha + T + t)) ** (params.r + x) * hyp2f1(
+        params.r + x, params.b + x, params.a + params.b + x - 1, z
+    )
+    expected = (params.a + params.b + x - 1) / (params.a - 1) * (1 - direct)
+    assert got[0] == pytest.approx(expected[0], rel=1e-9)

@@ -19,7 +19,6 @@ from segwarehouse.generate import GeneratorConfig, generate, write
 
 from .conftest import PROJECT_DIR
 
-FITTED_YML = Path("models") / "intermediate" / "int_segment_models_fitted.yml"
 IGNORED = shutil.ignore_patterns(
     "data", "target", "logs", ".venv", ".git", "__pycache__", "python", "*.duckdb"
 )
@@ -33,17 +32,11 @@ def raw_dir(tmp_path_factory) -> Path:
     return output / "raw"
 
 
-def project_copy(destination: Path, replacements: dict[str, str] | None = None) -> Path:
-    """A copy of the dbt project; `replacements` edit int_segment_models_fitted.yml."""
+def project_copy(destination: Path) -> Path:
+    """A copy of the dbt project, so that each case parses and runs on its own."""
     project = destination / "project"
     shutil.copytree(PROJECT_DIR, project, ignore=IGNORED)
     (project / "python").symlink_to(PROJECT_DIR / "python")
-    fitted = project / FITTED_YML
-    text = fitted.read_text()
-    for old, new in (replacements or {}).items():
-        assert old in text, old
-        text = text.replace(old, new)
-    fitted.write_text(text)
     return project
 
 
@@ -58,7 +51,7 @@ def run_dbt(project: Path, raw_dir: Path, **variables: object) -> subprocess.Com
             "--target",
             "test",
             "--select",
-            "stg_shop__products_classified",
+            "stg_mapped__products_classified",
             "--vars",
             "{" + settings + "}",
         ],
@@ -100,33 +93,82 @@ def test_a_missing_source_file_fails_fast(tmp_path, raw_dir):
     assert "START sql" not in result.stdout
 
 
+DEFAULT_FEATURES = [
+    "recency_days",
+    "order_count",
+    "monetary_value",
+    "average_order_value",
+    "discounted_order_share",
+    "tenure_days",
+]
+
+
 @pytest.mark.parametrize(
-    ("replacements", "message"),
+    ("variables", "message"),
     [
         pytest.param(
-            {"k_min: 3": "k_min: 6", "k_max: 8": "k_max: 4"},
+            {"segment_k_min": 6, "segment_k_max": 4},
             "config 'k_max' (4) must be at least 'k_min' (6)",
             id="k-max-below-k-min",
         ),
         pytest.param(
-            {"k_min: 3": "k_min: 1"},
+            {"segment_k_min": 1},
             "config 'k_min' must be a whole number of at least 2, got: 1",
             id="k-min-one",
         ),
         pytest.param(
-            {"        - tenure_days\n": "        - tenure_days\n        - happiness_index\n"},
+            {"segment_features": [*DEFAULT_FEATURES, "happiness_index"]},
             "config 'features' names unknown column(s): happiness_index",
             id="unknown-feature",
         ),
         pytest.param(
-            {"recency_days: tenure_days": "recency_days: days_as_customer"},
+            {"segment_null_fills": {"recency_days": "days_as_customer"}},
             "unknown column(s): days_as_customer (null_fills of recency_days)",
             id="unknown-null-fill-column",
         ),
     ],
 )
-def test_a_bad_segment_model_setting_fails_fast(tmp_path, raw_dir, replacements, message):
-    result = run_dbt(project_copy(tmp_path, replacements), raw_dir)
+def test_a_bad_segment_model_setting_fails_fast(tmp_path, raw_dir, variables, message):
+    result = run_dbt(project_copy(tmp_path), raw_dir, **variables)
     assert result.returncode != 0
     assert message in result.stdout, result.stdout
     assert "START sql" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        pytest.param(
+            {"quarantine_max_share": 0},
+            "var('quarantine_max_share') must be a share of a table's rows above 0",
+            id="zero-share",
+        ),
+        pytest.param(
+            {"quarantine_warn_share": 0.6},
+            "var('quarantine_warn_share') (0.6) must not be above var('quarantine_max_share')",
+            id="warn-above-fail",
+        ),
+    ],
+)
+def test_a_bad_quarantine_share_fails_fast(tmp_path, raw_dir, variables, message):
+    result = run_dbt(project_copy(tmp_path), raw_dir, **variables)
+    assert result.returncode != 0
+    assert message in result.stdout, result.stdout
+    assert "START sql" not in result.stdout
+
+
+def test_the_generator_layout_refuses_a_warehouse_built_from_other_files(tmp_path, raw_dir):
+    """The README's old command pointed raw_data_path at other files in the same warehouse:
+    the warehouse now names the source it was built from and stops."""
+    project = project_copy(tmp_path)
+    first = run_dbt(project, raw_dir)
+    assert first.returncode == 0, first.stdout
+    other = tmp_path / "other_raw"
+    shutil.copytree(raw_dir, other)
+    second = run_dbt(project, other)
+    assert second.returncode != 0
+    assert f"was built from source test ({raw_dir}/orders.parquet)" in second.stdout
+    assert f"this build reads source test ({other}/orders.parquet)" in second.stdout
+    assert "START sql" not in second.stdout
+    adopted = run_dbt(project, other, adopt_source=True)
+    assert adopted.returncode == 0, adopted.stdout

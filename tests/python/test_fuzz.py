@@ -285,7 +285,7 @@ def corrupt(tables: dict[str, pa.Table], seed: int) -> Fuzzer:
 
 
 def _write_raw(frames: dict[str, pd.DataFrame], raw_dir: Path) -> None:
-    raw_dir.mkdir()
+    raw_dir.mkdir(exist_ok=True)
     for name, frame in frames.items():
         shuffled = frame.sample(frac=1.0, random_state=FUZZ_SEED)  # bad rows not all at the end
         pq.write_table(
@@ -296,26 +296,30 @@ def _write_raw(frames: dict[str, pd.DataFrame], raw_dir: Path) -> None:
 def _build(
     raw_dir: Path, warehouse: Path, workdir: Path, *arguments: str
 ) -> subprocess.CompletedProcess:
+    """A build through the generator's mapping file (sources/demo.yml) over `raw_dir`."""
     return subprocess.run(
         [
-            str(Path(sys.executable).parent / "dbt"),
+            sys.executable,
+            "-m",
+            "segwarehouse.sources",
             "build",
-            "--target",
-            "test",
+            str(PROJECT_DIR / "sources" / "demo.yml"),
+            "--name",
+            "fuzz",
+            "--root",
+            str(raw_dir),
+            "--warehouse",
+            str(warehouse),
+            "--no-summary",
+            "--",
             "--target-path",
             str(workdir / "target"),
             "--log-path",
             str(workdir / "logs"),
-            "--vars",
-            f"{{raw_data_path: '{raw_dir}'}}",
             *arguments,
         ],
         cwd=PROJECT_DIR,
-        env={
-            **os.environ,
-            "DBT_PROFILES_DIR": str(PROJECT_DIR),
-            "SEGWAREHOUSE_TEST_WAREHOUSE": str(warehouse),
-        },
+        env={**os.environ, "DBT_PROFILES_DIR": str(PROJECT_DIR)},
         capture_output=True,
         text=True,
     )
@@ -346,9 +350,9 @@ def test_build_succeeds_on_fuzzed_data(fuzzed_warehouse):
 def test_every_raw_row_is_kept_or_quarantined(fuzzed_warehouse, table):
     _, _, raw_dir, warehouse = fuzzed_warehouse
     raw = duckdb.execute(f"select count(*) from '{raw_dir / table}.parquet'").fetchall()[0][0]
-    kept = warehouse.execute(f"select count(*) from staging.stg_shop__{table}").fetchall()[0][0]
+    kept = warehouse.execute(f"select count(*) from staging.stg_mapped__{table}").fetchall()[0][0]
     quarantined = warehouse.execute(
-        "select count(*) from staging.stg_shop__quarantined_rows where source_table = ?", [table]
+        "select count(*) from staging.stg_mapped__quarantined_rows where source_table = ?", [table]
     ).fetchall()[0][0]
     summary = warehouse.execute(
         """
@@ -366,7 +370,7 @@ def test_every_raw_row_is_kept_or_quarantined(fuzzed_warehouse, table):
 def test_each_injected_row_is_quarantined_with_a_plausible_reason(fuzzed_warehouse):
     _, fuzz, _, warehouse = fuzzed_warehouse
     rows = warehouse.execute(
-        "select source_table, row_key, quarantine_reason from staging.stg_shop__quarantined_rows"
+        "select source_table, row_key, quarantine_reason from staging.stg_mapped__quarantined_rows"
     ).fetchall()
     reasons: dict[tuple[str, str | None], list[str]] = {}
     for table, key, reason in rows:
@@ -391,7 +395,7 @@ def test_an_exact_copy_keeps_one_row(fuzzed_warehouse):
     for injected in exact:
         singular = injected.table.removesuffix("s")
         kept = warehouse.execute(
-            f"select count(*) from staging.stg_shop__{injected.table} where {singular}_id = ?",
+            f"select count(*) from staging.stg_mapped__{injected.table} where {singular}_id = ?",
             [injected.key],
         ).fetchall()[0][0]
         assert kept == 1, injected
@@ -403,7 +407,7 @@ def test_quarantine_holds_no_readable_pii(fuzzed_warehouse):
     raw_rows = [
         row[0]
         for row in warehouse.execute(
-            "select raw_row from staging.stg_shop__quarantined_rows"
+            "select raw_row from staging.stg_mapped__quarantined_rows"
             " where source_table = 'customers'"
         ).fetchall()
     ]
@@ -436,20 +440,23 @@ def incremental_warehouse(fuzzed_warehouse, tmp_path_factory):
     }
     late_order_ids = set(first["orders"]["id"].iloc[-LATE_ORDERS:])
     first["orders"] = first["orders"].iloc[:-LATE_ORDERS]
-    first_dir = workdir / "first"
-    _write_raw(first, first_dir)
+    # One extract folder, overwritten by the next extract, as a daily export would be.
+    extract_dir = workdir / "raw"
+    _write_raw(first, extract_dir)
     warehouse = workdir / "warehouse.duckdb"
-    first_result = _build(first_dir, warehouse, workdir)
+    first_result = _build(extract_dir, warehouse, workdir)
     assert first_result.returncode == 0, first_result.stdout[-5000:]
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         late_line_reasons = connection.execute(
-            "select quarantine_reason, count(*) from staging.stg_shop__order_lines_classified"
+            "select quarantine_reason, count(*) from staging.stg_mapped__order_lines_classified"
             f" where order_id in ({', '.join(str(int(i)) for i in late_order_ids)}) group by 1"
         ).fetchall()
         first_classified_at = connection.execute(
-            "select max(classified_at) from staging.stg_shop__order_lines_classified"
+            "select max(classified_at) from staging.stg_mapped__order_lines_classified"
         ).fetchall()[0][0]
-    second_result = _build(raw_dir, warehouse, workdir)
+    for name in fuzz.frames:
+        shutil.copy(raw_dir / f"{name}.parquet", extract_dir / f"{name}.parquet")
+    second_result = _build(extract_dir, warehouse, workdir)
     connection = duckdb.connect(str(warehouse), read_only=True)
     yield second_result, late_line_reasons, first_classified_at, connection
     connection.close()
@@ -465,7 +472,7 @@ def test_incremental_build_succeeds(incremental_warehouse):
     assert result.returncode == 0, result.stdout[-5000:]
     assert "ERROR=0" in result.stdout
     for table in INCREMENTAL_TABLES:
-        assert f"incremental model staging.stg_shop__{table}_classified" in result.stdout
+        assert f"incremental model staging.stg_mapped__{table}_classified" in result.stdout
 
 
 @pytest.mark.parametrize("table", RAW_TABLES)
@@ -476,9 +483,9 @@ def test_incremental_build_classifies_like_a_full_build(
     _, _, _, full = fuzzed_warehouse
     *_, incremental = incremental_warehouse
     query = (
-        f"select * exclude (classified_at) from staging.stg_shop__{table}_classified"
+        f"select * exclude (classified_at) from staging.stg_mapped__{table}_classified"
         if table in INCREMENTAL_TABLES
-        else f"select * from staging.stg_shop__{table}_classified"
+        else f"select * from staging.stg_mapped__{table}_classified"
     )
     ordered = f"select * from ({query}) order by all"
     expected = full.execute(ordered).fetchall()
@@ -495,12 +502,12 @@ def test_incremental_build_classifies_only_changed_groups(
     _, _, first_classified_at, incremental = incremental_warehouse
     total, reclassified = incremental.execute(
         f"select count(*), count(*) filter (where classified_at > ?)"
-        f" from staging.stg_shop__{table}_classified",
+        f" from staging.stg_mapped__{table}_classified",
         [first_classified_at],
     ).fetchall()[0]
     injected_keys = [str(i.key) for i in fuzz.injected if i.table == table and i.key is not None]
     stale = incremental.execute(
-        f"select row_key from staging.stg_shop__{table}_classified"
+        f"select row_key from staging.stg_mapped__{table}_classified"
         " where classified_at <= ? and list_contains(?, row_key)",
         [first_classified_at, injected_keys],
     ).fetchall()
@@ -516,9 +523,9 @@ def test_a_classified_table_built_before_incremental_classification_asks_for_a_r
     shutil.copy(raw_dir.parent / "warehouse.duckdb", warehouse)
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute(
-            "alter table staging.stg_shop__order_lines_classified drop column key_group"
+            "alter table staging.stg_mapped__order_lines_classified drop column key_group"
         )
-    model = "stg_shop__order_lines_classified"
+    model = "stg_mapped__order_lines_classified"
     result = _build(raw_dir, warehouse, tmp_path, "--select", model)
     assert result.returncode != 0
     assert "built before incremental classification" in result.stdout

@@ -309,3 +309,17 @@ def test_inconsistent_inputs_fail_loudly(kwargs, message):
     }
     with pytest.raises(ValueError, match=message):
         label_segments(**arguments)
+
+
+def test_a_category_indicator_reads_as_a_share():
+    """One-hot features ('tier=gold') name and describe a segment by how many are in it."""
+    labels = label_segments(
+        ["tier=gold", "order_count"],
+        np.array([[2.5, 0.1], [-2.5, -0.1]]),
+        np.array([[0.9, 3.0], [0.05, 2.0]]),
+        [1, 2],
+        [0.5, 0.5],
+    )
+    assert labels[1].name == "Mostly tier gold"
+    assert labels[2].name == "Rarely tier gold"
+    assert "90% tier gold" in labels[1].description

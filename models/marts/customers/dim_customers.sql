@@ -7,6 +7,7 @@ customers as (
 final as (
     select
         customer_id,
+        source_customer_id,
         signup_date,
         gender,
         country,

@@ -24,30 +24,55 @@ surveys as (
     select * from {{ ref('int_survey_responses_aggregated_to_customers') }}
 ),
 
+snapshots as (
+    select * from {{ ref('int_customer_snapshots_carried_forward') }}
+),
+
 -- Counts and money are 0 for customers with no activity; rates and recency stay null because
--- they are undefined without activity, not zero.
+-- they are undefined without activity, not zero. A customer snapshot (a source with
+-- precomputed behaviour instead of orders) stands in for the orders.
 final as (
     select
         customers.customer_id,
         customers.as_of_date,
-        orders.recency_days,
-        coalesce(orders.order_count, 0) as order_count,
-        coalesce(orders.kept_order_count, 0) as kept_order_count,
-        coalesce(orders.returned_order_count, 0) as returned_order_count,
-        coalesce(orders.discounted_order_count, 0) as discounted_order_count,
-        coalesce(orders.net_revenue, 0) as monetary_value,
-        orders.average_order_value,
+        coalesce(orders.recency_days, snapshots.recency_days) as recency_days,
+        coalesce(orders.order_count, snapshots.order_count, 0) as order_count,
+        coalesce(orders.kept_order_count, snapshots.kept_order_count, 0) as kept_order_count,
+        coalesce(orders.returned_order_count, snapshots.returned_order_count, 0)
+            as returned_order_count,
+        coalesce(orders.discounted_order_count, snapshots.discounted_order_count, 0)
+            as discounted_order_count,
+        coalesce(orders.net_revenue, snapshots.monetary_value, 0) as monetary_value,
+        coalesce(
+            orders.average_order_value,
+            {{ safe_divide('snapshots.monetary_value', 'snapshots.kept_order_count') }}
+        ) as average_order_value,
         orders.mean_days_between_orders,
         orders.first_order_date,
-        orders.last_order_date,
-        orders.discounted_order_share,
+        coalesce(orders.last_order_date, snapshots.last_order_date) as last_order_date,
+        coalesce(
+            orders.discounted_order_share,
+            {{ safe_divide('snapshots.discounted_order_count', 'snapshots.order_count') }}
+        ) as discounted_order_share,
         orders.discount_amount_share,
-        orders.return_rate,
+        coalesce(
+            orders.return_rate,
+            {{ safe_divide('snapshots.returned_order_count', 'snapshots.order_count') }}
+        ) as return_rate,
         coalesce(categories.distinct_category_count, 0) as distinct_category_count,
         categories.top_category,
-        orders.web_order_share,
-        orders.app_order_share,
-        orders.store_order_share,
+        coalesce(
+            orders.web_order_share,
+            {{ safe_divide('snapshots.web_order_count', 'snapshots.order_count') }}
+        ) as web_order_share,
+        coalesce(
+            orders.app_order_share,
+            {{ safe_divide('snapshots.app_order_count', 'snapshots.order_count') }}
+        ) as app_order_share,
+        coalesce(
+            orders.store_order_share,
+            {{ safe_divide('snapshots.store_order_count', 'snapshots.order_count') }}
+        ) as store_order_share,
         coalesce(email.email_delivered_count, 0) as email_delivered_count,
         coalesce(email.email_opened_count, 0) as email_opened_count,
         coalesce(email.email_clicked_count, 0) as email_clicked_count,
@@ -65,6 +90,7 @@ final as (
     left join email on customers.customer_id = email.customer_id
     left join sessions on customers.customer_id = sessions.customer_id
     left join surveys on customers.customer_id = surveys.customer_id
+    left join snapshots on customers.customer_id = snapshots.customer_id
 )
 
 select * from final

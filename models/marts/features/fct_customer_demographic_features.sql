@@ -1,3 +1,5 @@
+{#- The mapping's customer attributes (numbers or text) follow the fixed columns. -#}
+
 with
 
 customers as (
@@ -12,7 +14,8 @@ age_bands as (
     select * from {{ ref('age_bands') }}
 ),
 
--- Only customers who had signed up by the as-of date exist at that date.
+-- Only customers who had signed up by the as-of date exist at that date (a customer whose
+-- source gives no signup date, such as a snapshot without one, always does).
 customers_as_of as (
     select
         customers.*,
@@ -20,7 +23,7 @@ customers_as_of as (
         {{ whole_years_between('customers.birth_date', 'as_of_dates.as_of_date') }} as age_years
     from customers
     cross join as_of_dates
-    where customers.signup_date <= as_of_dates.as_of_date
+    where coalesce(customers.signup_date <= as_of_dates.as_of_date, true)
 ),
 
 final as (
@@ -36,6 +39,9 @@ final as (
         customers_as_of.signup_date,
         customers_as_of.as_of_date - customers_as_of.signup_date as tenure_days,
         customers_as_of.acquisition_channel,
+        {%- for attribute in source_attributes() %}
+        customers_as_of.{{ attribute['name'] }},
+        {%- endfor %}
         customers_as_of.is_loyalty_member
     from customers_as_of
     left join age_bands

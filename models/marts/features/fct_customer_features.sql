@@ -20,6 +20,9 @@ final as (
         demographic_features.signup_date,
         demographic_features.tenure_days,
         demographic_features.acquisition_channel,
+        {%- for attribute in source_attributes() %}
+        demographic_features.{{ attribute['name'] }},
+        {%- endfor %}
         demographic_features.is_loyalty_member
     from behavioural_features
     inner join demographic_features

@@ -62,7 +62,14 @@ performance as (
                     ) }}
             end as double
         ) as roas,
-        cast(campaign_segments.customer_count as bigint) as customer_count
+        cast(campaign_segments.customer_count as bigint) as customer_count,
+        cast(campaign_segments.responded_send_count as bigint) as offer_count,
+        cast(campaign_segments.accepted_send_count as bigint) as accepted_offer_count,
+        cast(
+            {{ safe_divide(
+                'campaign_segments.accepted_send_count', 'campaign_segments.responded_send_count'
+            ) }} as double
+        ) as response_rate
     from campaign_segments
     inner join campaigns on campaign_segments.campaign_id = campaigns.campaign_id
     left join segments
@@ -83,7 +90,8 @@ suppressed as (
         [
             'send_count', 'opened_send_count', 'clicked_send_count', 'open_rate',
             'click_through_rate', 'conversion_count', 'attributed_revenue', 'allocated_cost',
-            'roi', 'roas', 'customer_count',
+            'roi', 'roas', 'customer_count', 'offer_count', 'accepted_offer_count',
+            'response_rate',
         ],
         'customer_count',
         ['campaign_id', 'segmentation'],
@@ -110,6 +118,9 @@ final as (
         roi,
         roas,
         customer_count,
+        offer_count,
+        accepted_offer_count,
+        response_rate,
         is_suppressed
     from suppressed
 )

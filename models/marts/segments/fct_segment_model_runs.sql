@@ -27,7 +27,9 @@ features as (
 segment_ids as (
     select
         _model_version,
-        list(distinct segment_id order by segment_id) as segment_ids
+        list(distinct segment_id order by segment_id) filter (
+            where segment_id is not null
+        ) as segment_ids
     from segment_models
     group by all
 ),
@@ -47,7 +49,8 @@ runs as (
         any_value(silhouette_score) as silhouette_score,
         any_value(davies_bouldin_score) as davies_bouldin_score,
         any_value(calinski_harabasz_score) as calinski_harabasz_score,
-        any_value(inertia) as inertia
+        any_value(inertia) as inertia,
+        any_value(fit_message) as fit_message
     from segment_models
     group by all
 ),
@@ -76,10 +79,12 @@ final as (
         cast(runs.silhouette_score as double) as silhouette_score,
         cast(runs.davies_bouldin_score as double) as davies_bouldin_score,
         cast(runs.calinski_harabasz_score as double) as calinski_harabasz_score,
-        cast(runs.inertia as double) as inertia
+        cast(runs.inertia as double) as inertia,
+        cast(runs.fit_message as varchar) as fit_message
     from runs
-    inner join features on runs._model_version = features._model_version
-    inner join segment_ids on runs._model_version = segment_ids._model_version
+    -- A run that could not fit a model has no features or segments, only its fit_message.
+    left join features on runs._model_version = features._model_version
+    left join segment_ids on runs._model_version = segment_ids._model_version
     left join current_version on runs._model_version = current_version._model_version
 )
 

@@ -1,3 +1,5 @@
+{{ config(enabled=source_staging() == 'online_retail') }}
+
 with
 
 invoice_lines as (
@@ -44,6 +46,7 @@ customers as (
 final as (
     select
         customers.customer_id,
+        cast(customers.customer_id as varchar) as source_customer_id,
         -- No names, emails, phones or demographics in this source.
         cast(null as varchar) as email_hash,
         cast(null as boolean) as has_phone,
@@ -55,7 +58,8 @@ final as (
         -- No signup date either: the first invoice stands in for it.
         customers.signup_date,
         cast(null as varchar) as acquisition_channel,
-        cast(null as boolean) as is_loyalty_member
+        cast(null as boolean) as is_loyalty_member,
+        cast(null as date) as snapshot_date
     from customers
     inner join customer_countries on customers.customer_id = customer_countries.customer_id
 )

@@ -3,7 +3,11 @@
     quarantine reason (null = kept) and, for kept lines, the order it belongs to. The one
     place that decides which lines the warehouse keeps.
 -#}
-{{ config(materialized='table') }}
+{{ config(
+    materialized='table',
+    enabled=source_staging() == 'online_retail',
+    post_hook="{{ check_quarantined_share('invoice_lines') }}",
+) }}
 
 with
 

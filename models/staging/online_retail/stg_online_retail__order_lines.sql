@@ -1,3 +1,5 @@
+{{ config(enabled=source_staging() == 'online_retail') }}
+
 with
 
 invoice_lines as (
@@ -18,6 +20,7 @@ final as (
         -- Negative on cancellation lines: they reverse part of the order they belong to.
         invoice_lines.quantity,
         cast(invoice_lines.price as decimal(18, 2)) as unit_price,
+        cast(invoice_lines.quantity * invoice_lines.price as decimal(18, 2)) as line_amount,
         -- The source records no discounts.
         cast(0 as decimal(18, 2)) as discount_amount,
         invoice_lines.invoiced_at

@@ -1,3 +1,5 @@
+{{ config(enabled=source_staging() == 'online_retail') }}
+
 with
 
 invoice_lines as (

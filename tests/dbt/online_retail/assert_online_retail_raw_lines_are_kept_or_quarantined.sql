@@ -3,7 +3,7 @@
     whole second file) is either kept (an order line) or quarantined, exactly once. Returns a
     row when the counts differ.
 -#}
-{{ config(enabled=var('source_system', 'shop') == 'online_retail') }}
+{{ config(enabled=source_staging() == 'online_retail') }}
 
 with
 

@@ -1,0 +1,89 @@
+{% macro check_quarantined_share(table_label=none) -%}
+    {#-
+        post-hook of a classified staging model (one row per raw row, quarantine_reason null
+        when kept): when the share of quarantined rows is above var('quarantine_max_share'),
+        fail the build naming the reasons, their details and counts; above
+        var('quarantine_warn_share'), warn. Mostly quarantined data means a mapping or a
+        setting is wrong, and must not surface later as an unrelated failure or a thin mart.
+    -#}
+    {%- if execute -%}
+        {%- set label = table_label or this.identifier.replace('stg_mapped__', '').replace('_classified', '') -%}
+        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        {%- set detail = 'quarantine_detail' if 'quarantine_detail' in columns else "''" -%}
+        {%- set counts = run_query(
+            'select quarantine_reason, ' ~ detail ~ ' as detail, count(*) as row_count,'
+            ~ ' sum(count(*)) over () as raw_count from ' ~ this
+            ~ ' group by 1, 2 order by quarantine_reason is null, row_count desc'
+        ) -%}
+        {%- set raw_count = counts.rows[0]['raw_count'] if counts.rows else 0 -%}
+        {%- set kept = [0] -%}
+        {%- set reasons = [] -%}
+        {%- for row in counts.rows -%}
+            {%- if row['quarantine_reason'] is none -%}
+                {%- do kept.append(row['row_count']) -%}
+            {%- elif reasons | length < 6 -%}
+                {%- do reasons.append(row['quarantine_reason'] ~ ' ' ~ '{:,}'.format(row['row_count'])
+                    ~ ((' (' ~ row['detail'] ~ ')') if row['detail'] else '')) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set quarantined = raw_count - kept | sum -%}
+        {%- if raw_count > 0 and quarantined > 0 -%}
+            {%- set share = quarantined / raw_count -%}
+            {%- set message = label ~ ': ' ~ '{:,}'.format(quarantined) ~ ' of '
+                ~ '{:,}'.format(raw_count) ~ ' raw rows quarantined ('
+                ~ '{:.1%}'.format(share) ~ '): ' ~ reasons | join('; ')
+                ~ '. The rows are in staging.'
+                ~ ('stg_mapped__quarantined_rows' if source_staging() == 'mapped' else this.identifier)
+                ~ ' with their reason.' -%}
+            {%- if share > var('quarantine_max_share') -%}
+                {{ exceptions.raise_compiler_error(
+                    message ~ ' That is above quarantine_max_share ' ~ var('quarantine_max_share')
+                    ~ ', so the build stops: check the mapping file (columns, value maps,'
+                    ~ ' formats) and its settings (quarantine_earliest_date and the bounds), or'
+                    ~ ' raise quarantine_max_share if this data really is mostly unusable.'
+                ) }}
+            {%- elif share > var('quarantine_warn_share') -%}
+                {%- do exceptions.warn(message ~ ' (above quarantine_warn_share '
+                    ~ var('quarantine_warn_share') ~ ')') -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endif -%}
+    select 1 as quarantined_share_checked
+{%- endmacro %}
+
+{% macro check_as_of_date() -%}
+    {#-
+        post-hook of int_as_of_dates_resolved: a build needs a date to compute features as of.
+        None means no kept activity at all; say why, table by table, instead of letting a
+        not_null test report it.
+    -#}
+    {%- if execute -%}
+        {%- set dates = run_query('select as_of_date, data_start_date, data_end_date from ' ~ this).rows -%}
+        {%- set row = dates[0] if dates else none -%}
+        {%- if row is none or row['as_of_date'] is none -%}
+            {%- set counts = run_query(
+                'select source_table, row_outcome, row_count from '
+                ~ ref('int_source_rows_counted') ~ ' where row_count > 0 order by 1, 2'
+            ).rows -%}
+            {%- set described = [] -%}
+            {%- for count in counts -%}
+                {%- do described.append(count['source_table'] ~ ' ' ~ count['row_outcome'] ~ ' '
+                    ~ '{:,}'.format(count['row_count'])) -%}
+            {%- endfor -%}
+            {{ exceptions.raise_compiler_error(
+                "Source " ~ source_name() ~ " has no kept activity to compute features as of:"
+                ~ " no order, web session, email event or survey answer (nor a customer"
+                ~ " snapshot date) survived the quarantine. Rows by table and outcome: "
+                ~ (described | join(', ') or 'none') ~ ". See staging's quarantined rows for"
+                ~ " the reasons, and check the mapping file."
+            ) }}
+        {%- elif row['as_of_date'] < row['data_start_date'] or row['as_of_date'] > row['data_end_date'] -%}
+            {{ exceptions.raise_compiler_error(
+                "var('as_of_date') = " ~ row['as_of_date'] ~ " is outside the data of source "
+                ~ source_name() ~ ": it must lie between " ~ row['data_start_date'] ~ " and "
+                ~ row['data_end_date'] ~ " (or be null for the last one)."
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
+    select 1 as as_of_date_checked
+{%- endmacro %}

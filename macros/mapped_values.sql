@@ -1,0 +1,214 @@
+{#-
+    How a mapped field's value is read and typed. Engine-specific SQL sits in dispatched
+    macros (default__ is DuckDB's): a port to another adapter adds its own versions.
+-#}
+
+{% macro sql_literal(value) -%}
+    {#- A constant as a typed-later text literal (staging parses it like any raw value). -#}
+    {%- if value is none -%}
+        null
+    {%- elif value is sameas true or value is sameas false -%}
+        '{{ value | string | lower }}'
+    {%- else -%}
+        {{ string_literal(value | string) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro string_literal(value) -%}
+    {{ return(adapter.dispatch('string_literal')(value)) }}
+{%- endmacro %}
+
+{% macro default__string_literal(value) -%}
+    '{{ value | replace("'", "''") }}'
+{%- endmacro %}
+
+{% macro quoted_column(name) -%}
+    {#- A column name of the user's, quoted (embedded quotes doubled). -#}
+    "{{ name | replace('"', '""') }}"
+{%- endmacro %}
+
+{% macro field_value(entity, field, available_columns=none) -%}
+    {#-
+        The raw value of one field of a mapped row, before typing: the column (through the
+        value map and default), the sum of several columns, a constant, or null. A derived
+        field is null here; the entity's rows macro derives it.
+    -#}
+    {%- set spec = field_spec(entity, field, available_columns) -%}
+    {{ source_value(spec) }}
+{%- endmacro %}
+
+{% macro source_value(spec) -%}
+    {%- if spec['kind'] == 'column' -%}
+        {%- set column = quoted_column(spec['column']) -%}
+        {%- set value = column -%}
+        {%- if spec.get('values') or 'other' in spec -%}
+            {%- set value -%}
+                case
+                    when {{ column }} is null then null
+                    {%- for pair in spec.get('values', []) %}
+                    when trim(cast({{ column }} as string)) = {{ string_literal(pair[0]) }}
+                        then {{ sql_literal(pair[1]) }}
+                    {%- endfor %}
+                    else {{ sql_literal(spec['other']) if 'other' in spec else 'cast(' ~ column ~ ' as string)' }}
+                end
+            {%- endset -%}
+        {%- endif -%}
+        {%- if spec.get('default') is not none -%}
+            coalesce(cast({{ value }} as string), {{ sql_literal(spec['default']) }})
+        {%- else -%}
+            {{ value }}
+        {%- endif -%}
+    {%- elif spec['kind'] == 'sum' -%}
+        {#- Text, so that a part that does not parse makes the whole unparseable (quarantined)
+            instead of counting as 0. -#}
+        case
+            {%- for column in spec['columns'] %}
+            when {{ is_unparseable(quoted_column(column), 'number', spec) }} then 'not a number'
+            {%- endfor %}
+            when {% for column in spec['columns'] %}{{ quoted_column(column) }} is null{{ ' and ' if not loop.last }}{% endfor %}
+                then null
+            else cast(
+                {%- for column in spec['columns'] %}
+                coalesce({{ parse_value(quoted_column(column), 'number', spec) }}, 0){{ ' +' if not loop.last }}
+                {%- endfor %}
+                as string
+            )
+        end
+    {%- elif spec['kind'] == 'constant' -%}
+        {{ sql_literal(spec['value']) }}
+    {%- else -%}
+        null
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro parse_value(expression, type, spec={}) -%}
+    {#-
+        A raw value typed as the field's type; null when it does not parse. `spec` carries the
+        field's text format (strptime) and decimal comma, if any.
+    -#}
+    {{ return(adapter.dispatch('parse_value')(expression, type, spec)) }}
+{%- endmacro %}
+
+{% macro default__parse_value(expression, type, spec) -%}
+    {%- set text = 'nullif(trim(cast(' ~ expression ~ ' as string)), \'\')' -%}
+    {%- if type == 'key' -%}
+        {{ mapped_key(expression) }}
+    {%- elif type == 'text' -%}
+        {{ clean_text(expression) }}
+    {%- elif type in ('timestamp', 'date') and spec.get('format') -%}
+        {%- if type == 'timestamp' -%}
+            try_strptime({{ text }}, {{ string_literal(spec['format']) }})
+        {%- else -%}
+            cast(try_strptime({{ text }}, {{ string_literal(spec['format']) }}) as date)
+        {%- endif -%}
+    {%- elif type == 'integer' -%}
+        {#- Whole numbers only: DuckDB's try_cast rounds '1.5' to 2, which would keep a row
+            another engine (or a reader) sees as wrong. -#}
+        case
+            when regexp_full_match({{ text }}, '[+-]?[0-9]{1,9}([.,]0*)?')
+                then cast(regexp_extract({{ text }}, '^[+-]?[0-9]+') as integer)
+        end
+    {%- elif type in ('decimal', 'number') -%}
+        {%- set target_type = {'decimal': 'decimal(18, 2)', 'number': 'double'}[type] -%}
+        {%- if spec.get('decimal_comma') -%}
+            try_cast(replace({{ text }}, ',', '.') as {{ target_type }})
+        {%- else -%}
+            try_cast({{ expression }} as {{ target_type }})
+        {%- endif -%}
+    {%- else -%}
+        try_cast({{ expression }} as {{ type }})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro is_unparseable(expression, type, spec={}) -%}
+    {#- A value is there but does not parse as its type. -#}
+    ({{ expression }} is not null and {{ parse_value(expression, type, spec) }} is null)
+{%- endmacro %}
+
+{% macro parsed(entity, field, type) -%}
+    {#- A field of the entity's mapped rows (a column named after the field) typed. -#}
+    {{ parse_value(field, type, field_spec(entity, field)) }}
+{%- endmacro %}
+
+{% macro unparseable_fields(entity, types) -%}
+    {#- The fields of `types` (field -> type) that hold a value not of their type. -#}
+    (
+        false
+        {%- for field, type in types.items() %}
+        or {{ is_unparseable(field, type, field_spec(entity, field)) }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{% macro unparseable_detail(entity, types) -%}
+    {#- Which field does not parse, for the quarantine's detail. -#}
+    case
+        {%- for field, type in types.items() %}
+        when {{ is_unparseable(field, type, field_spec(entity, field)) }}
+            then '{{ field }} does not parse as {{ type }}
+            {%- if field_spec(entity, field).get('format') %} ({{ field_spec(entity, field)['format'] | replace("'", "''") }}){% endif %}'
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+{% macro extra_unparseable_detail(extra) -%}
+    {#- Which attribute, behaviour or spend column of customer_extra_columns() does not parse. -#}
+    case
+        {%- for raw_name, typed in extra.items() %}
+        when {{ is_unparseable(raw_name, typed[1], typed[2]) }}
+            then '{{ raw_name | replace('__', ' ') }} does not parse as {{ typed[1] }}'
+        {%- endfor %}
+        when false then null
+    end
+{%- endmacro %}
+
+{% macro key_text(expression) -%}
+    {{ return(adapter.dispatch('key_text')(expression)) }}
+{%- endmacro %}
+
+{% macro default__key_text(expression) -%}
+    {#- A key's canonical text: an integer without its .0, else the trimmed text. -#}
+    case
+        when regexp_full_match(
+            nullif(trim(cast({{ expression }} as string)), ''), '-?(0|[1-9][0-9]{0,17})(\.0+)?'
+        )
+            then split_part(trim(cast({{ expression }} as string)), '.', 1)
+        else nullif(trim(cast({{ expression }} as string)), '')
+    end
+{%- endmacro %}
+
+{% macro mapped_key(expression) -%}
+    {{ return(adapter.dispatch('mapped_key')(expression)) }}
+{%- endmacro %}
+
+{% macro default__mapped_key(expression) -%}
+    {#-
+        An id as the warehouse's bigint key: an integer id as itself (123, '123', 123.0), any
+        other text as a stable negative number from its MD5 (62 bits: collisions are
+        negligible, and a collision would only make two rows a duplicate_key). Null or blank:
+        null. Deterministic across builds and DuckDB versions, unlike hash().
+    -#}
+    case
+        when regexp_full_match(
+            nullif(trim(cast({{ expression }} as string)), ''), '-?(0|[1-9][0-9]{0,17})(\.0+)?'
+        )
+            then cast(split_part(trim(cast({{ expression }} as string)), '.', 1) as bigint)
+        when nullif(trim(cast({{ expression }} as string)), '') is not null
+            then -1 - cast(
+                md5_number_lower(trim(cast({{ expression }} as string))) >> 2 as bigint
+            )
+    end
+{%- endmacro %}
+
+{% macro row_struct(fields) -%}
+    {{ return(adapter.dispatch('row_struct')(fields)) }}
+{%- endmacro %}
+
+{% macro default__row_struct(fields) -%}
+    {#- One struct value of (name, SQL expression) pairs, e.g. a row's copy for the quarantine. -#}
+    struct_pack(
+        {%- for pair in fields %}
+        {{ quoted_column(pair[0]) }} := {{ pair[1] }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}

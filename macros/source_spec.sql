@@ -1,0 +1,152 @@
+{% macro source_spec() -%}
+    {#-
+        The source the warehouse is built from, as segwarehouse.sources passes it (var
+        `source`, the mapping file read and checked). Without it, the generator's layout:
+        <raw_data_path>/<table>.parquet, every field read from the column of the same name
+        (the entity's key from `id`, product and campaign names from `name`).
+    -#}
+    {%- set given = var('source', none) -%}
+    {%- if given is string -%}{%- set given = fromjson(given) -%}{%- endif -%}
+    {%- if given -%}{{ return(given) }}{%- endif -%}
+    {%- set entities = {} -%}
+    {%- for table in shop_tables() -%}{%- do entities.update({table: {}}) -%}{%- endfor -%}
+    {{ return({
+        'name': target.name,
+        'staging': 'mapped',
+        'same_names': true,
+        'raw_data_path': var('raw_data_path', 'data/' ~ target.name ~ '/raw'),
+        'identity': target.name ~ ' (' ~ var('raw_data_path', 'data/' ~ target.name ~ '/raw')
+            ~ '/orders.parquet)',
+        'entities': entities,
+        'tables': shop_tables(),
+        'attach': [],
+    }) }}
+{%- endmacro %}
+
+{% macro source_staging() -%}
+    {#- 'mapped' (models/staging/mapped reads the mapping) or a hand-written staging folder. -#}
+    {{ return(source_spec().get('staging', 'mapped')) }}
+{%- endmacro %}
+
+{% macro source_name() -%}
+    {{ return(source_spec()['name']) }}
+{%- endmacro %}
+
+{% macro entity_spec(entity) -%}
+    {#- The mapping of one entity, or none when the source has no such table. -#}
+    {{ return(source_spec()['entities'].get(entity)) }}
+{%- endmacro %}
+
+{% macro has_entity(entity) -%}
+    {{ return(entity_spec(entity) is not none) }}
+{%- endmacro %}
+
+{% macro staging_provides(entity) -%}
+    {#- Whether the hand-written staging folder has a stg_<folder>__<entity> model. -#}
+    {{ return(entity in source_spec().get('provides', [])) }}
+{%- endmacro %}
+
+{% macro shop_tables() -%}
+    {#- The generator's raw tables, one per entity (its files are <table>.parquet). -#}
+    {{ return([
+        'customers', 'products', 'orders', 'order_lines', 'campaigns', 'campaign_sends',
+        'email_events', 'web_sessions', 'experiment_assignments', 'survey_responses',
+    ]) }}
+{%- endmacro %}
+
+{% macro mapped_tables() -%}
+    {#- Every entity the mapped staging classifies: one stg_mapped__<table>_classified each. -#}
+    {{ return(shop_tables()) }}
+{%- endmacro %}
+
+{% macro field_spec(entity, field, available_columns=none) -%}
+    {#-
+        Where one field of an entity comes from (see segwarehouse.sources.mapping.FieldSource):
+        {'kind': 'column' | 'sum' | 'constant' | 'derived' | 'null', ...}. In the generator's
+        layout, the column of the same name when the table has it (`available_columns`).
+    -#}
+    {%- set spec = source_spec() -%}
+    {%- if spec.get('same_names') -%}
+        {%- set names = {
+            entity[:-1] ~ '_id': 'id',
+            'name': 'name',
+        } -%}
+        {%- set column = names.get(field, field) -%}
+        {%- if available_columns is none or column in available_columns -%}
+            {{ return({'kind': 'column', 'column': column}) }}
+        {%- endif -%}
+        {{ return({'kind': 'null'}) }}
+    {%- endif -%}
+    {%- set mapping = entity_spec(entity) -%}
+    {%- if mapping is none -%}{{ return({'kind': 'null'}) }}{%- endif -%}
+    {{ return(mapping['fields'].get(field, {'kind': 'null'})) }}
+{%- endmacro %}
+
+{% macro is_mapped(entity, field) -%}
+    {#- The field is read from the source's data, so a null there is a missing value. -#}
+    {%- set spec = source_spec() -%}
+    {%- if spec.get('same_names') -%}{{ return(true) }}{%- endif -%}
+    {%- set mapping = entity_spec(entity) -%}
+    {{ return(mapping is not none and field in mapping.get('mapped', [])) }}
+{%- endmacro %}
+
+{% macro source_attributes() -%}
+    {#- Extra customer attributes: [{'name', 'type' (number or text), 'source'}]. -#}
+    {%- set customers = entity_spec('customers') -%}
+    {{ return((customers or {}).get('attributes', [])) }}
+{%- endmacro %}
+
+{% macro source_behaviour() -%}
+    {#- Precomputed behaviour on customers: {field: source}, empty without. -#}
+    {%- set customers = entity_spec('customers') -%}
+    {{ return((customers or {}).get('behaviour', {})) }}
+{%- endmacro %}
+
+{% macro source_category_spend() -%}
+    {#- Precomputed spend per category on customers: [[category, source]], empty without. -#}
+    {%- set customers = entity_spec('customers') -%}
+    {{ return((customers or {}).get('category_spend', [])) }}
+{%- endmacro %}
+
+{% macro lines_entity() -%}
+    {#- Where order lines' fields are mapped: order_lines, or orders when the orders are a
+        transaction log (one line per row). -#}
+    {{ return('order_lines' if has_entity('order_lines') or source_spec().get('same_names')
+        else 'orders') }}
+{%- endmacro %}
+
+{% macro customer_extra_columns() -%}
+    {#-
+        The columns a customers table brings beyond the canonical ones, as
+        {raw column: (typed column, type, source spec)}: attributes (attribute__<name> ->
+        <name>), behaviour (behaviour__<field> -> behaviour_<field>) and spend per category
+        (category_spend__<n> -> category_spend_<n>, n = its position in the mapping).
+    -#}
+    {%- set extra = {} -%}
+    {%- for attribute in source_attributes() -%}
+        {%- do extra.update({'attribute__' ~ attribute['name']: (
+            attribute['name'], 'number' if attribute['type'] == 'number' else 'text',
+            attribute['source'],
+        )}) -%}
+    {%- endfor -%}
+    {%- for field, spec in source_behaviour().items() -%}
+        {%- do extra.update({'behaviour__' ~ field: (
+            'behaviour_' ~ field,
+            {'recency_days': 'number', 'monetary_value': 'decimal'}.get(field, 'integer'),
+            spec,
+        )}) -%}
+    {%- endfor -%}
+    {%- for pair in source_category_spend() -%}
+        {%- do extra.update({'category_spend__' ~ loop.index: (
+            'category_spend_' ~ loop.index, 'decimal', pair[1],
+        )}) -%}
+    {%- endfor -%}
+    {{ return(extra) }}
+{%- endmacro %}
+
+{% macro leading_columns(columns, indent=8) -%}
+    {#- "a,\n b,\n " (one per line) before a select list's next column; nothing for none. -#}
+    {%- for column in columns -%}
+        {{ column }},{{ '\n' ~ ' ' * indent }}
+    {%- endfor -%}
+{%- endmacro %}

@@ -1,0 +1,2 @@
+{#- The columns and types every source maps to, documented in the .yml. -#}
+{{ canonical_model('customer_behaviour') }}

@@ -1,0 +1,18 @@
+with
+
+campaign_sends_classified as (
+    select * from {{ ref('stg_mapped__campaign_sends_classified') }}
+),
+
+final as (
+    select
+        campaign_send_id,
+        campaign_id,
+        customer_id,
+        sent_at,
+        is_accepted
+    from campaign_sends_classified
+    where quarantine_reason is null
+)
+
+select * from final

@@ -1,0 +1,20 @@
+with
+
+order_lines_classified as (
+    select * from {{ ref('stg_mapped__order_lines_classified') }}
+),
+
+final as (
+    select
+        order_line_id,
+        order_id,
+        product_id,
+        quantity,
+        unit_price,
+        line_amount,
+        discount_amount
+    from order_lines_classified
+    where quarantine_reason is null
+)
+
+select * from final

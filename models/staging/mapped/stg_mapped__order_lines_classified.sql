@@ -1,0 +1,157 @@
+{#- The post-hook stops the build when most rows are quarantined (check_quarantined_share). -#}
+{{ config(post_hook="{{ check_quarantined_share() }}") }}
+{%- set fields = [
+    'order_line_id', 'order_id', 'product_id', 'quantity', 'unit_price', 'amount',
+    'discount_amount',
+] -%}
+{#- A transaction log mapped as orders carries its lines' fields itself. -#}
+{%- set entity = lines_entity() -%}
+{%- set types = {
+    'quantity': 'integer',
+    'unit_price': 'decimal',
+    'amount': 'decimal',
+    'discount_amount': 'decimal',
+} -%}
+{%- set key = mapped_key('order_line_id') -%}
+
+{%- set rules = [
+    ('null_key', 'row_key is null', "'order_line_id is missing'"),
+    ('null_key', 'order_id is null', "'order_id is missing'"),
+] -%}
+{#- A line without a product is fine unless the source maps products. -#}
+{%- do rules.extend([('null_key', 'product_id is null', "'product_id is missing'")]
+    if is_mapped(entity, 'product_id') else []) -%}
+{%- do rules.extend([
+    ('unparseable_value', 'has_unparseable_value', 'unparseable_detail'),
+    ('duplicate_key', is_duplicate_key(), duplicate_detail('order_line_id')),
+]) -%}
+{%- do rules.extend(missing_value_rules(entity, ['quantity', 'discount_amount'])) -%}
+{%- do rules.extend([
+    ('missing_value', 'unit_price is null and amount is null',
+        "'unit_price and amount are missing'"),
+    ('invalid_value', 'quantity < 1', "'quantity below 1'"),
+    ('invalid_value', 'quantity > ' ~ var('quarantine_max_quantity'),
+        "'quantity above quarantine_max_quantity " ~ var('quarantine_max_quantity') ~ "'"),
+    ('invalid_value', 'unit_price < 0', "'unit_price is negative'"),
+    ('invalid_value', 'unit_price > ' ~ var('quarantine_max_price'),
+        "'unit_price above quarantine_max_price " ~ var('quarantine_max_price') ~ "'"),
+    ('invalid_value', 'amount < 0', "'amount is negative'"),
+    ('invalid_value',
+        'cast(amount as double) > cast(quantity as double) * ' ~ var('quarantine_max_price'),
+        "'amount per unit above quarantine_max_price " ~ var('quarantine_max_price') ~ "'"),
+    ('invalid_value', 'discount_amount < 0', "'discount_amount is negative'"),
+    ('orphan_reference', 'not has_order', "'order_id not among the kept orders'"),
+    ('orphan_reference', 'product_id is not null and not has_product',
+        "'product_id not among the kept products'"),
+    ('inconsistent', 'cast(discount_amount as double) > gross_amount',
+        "'discount_amount above the line amount'"),
+]) -%}
+
+with
+
+source as (
+    {{ mapped_rows('order_lines', fields) }}
+),
+
+orders as (
+    select * from {{ ref('stg_mapped__orders') }}
+),
+
+products as (
+    select * from {{ ref('stg_mapped__products') }}
+),
+
+{% if is_incremental() %}
+
+stored_groups_to_recheck as (
+    -- Quarantined rows may pass now (their order has arrived, their date is no longer in the
+    -- future); kept rows whose order or product has since been quarantined must leave.
+    select stored.key_group
+    from {{ this }} as stored
+    left join orders on stored.order_id = orders.order_id
+    left join products on stored.product_id = products.product_id
+    where
+        stored.quarantine_reason is not null
+        or orders.order_id is null
+        or (stored.product_id is not null and products.product_id is null)
+),
+
+{% endif %}
+
+batch as (
+    {{ raw_rows_to_classify('source', key, 'stored_groups_to_recheck') }}
+),
+
+typed as (
+    select
+        {{ key_group(key) }} as key_group,
+        {{ clean_text('order_line_id') }} as row_key,
+        {{ key }} as order_line_id,
+        {{ mapped_key('order_id') }} as order_id,
+        {{ mapped_key('product_id') }} as product_id,
+        {{ parsed(entity, 'quantity', 'integer') }} as quantity,
+        {{ parsed(entity, 'unit_price', 'decimal') }} as unit_price,
+        {{ parsed(entity, 'amount', 'decimal') }} as amount,
+        {{ parsed(entity, 'discount_amount', 'decimal') }} as discount_amount,
+        {{ unparseable_fields(entity, types) }} as has_unparseable_value,
+        {{ unparseable_detail(entity, types) }} as unparseable_detail,
+        {{ key_row_count(key) }},
+        hash(batch) as row_hash,
+        batch as raw_struct
+    from batch
+),
+
+counted as (
+    {{ with_copy_counts('typed') }}
+),
+
+checked as (
+    select
+        counted.*,
+        -- What the line cost before discount: its amount, else quantity x unit price; in
+        -- double so that absurd values cannot overflow.
+        coalesce(
+            cast(counted.amount as double),
+            cast(counted.quantity as double) * cast(counted.unit_price as double)
+        ) as gross_amount,
+        orders.order_id is not null as has_order,
+        products.product_id is not null as has_product
+    from counted
+    left join orders on counted.order_id = orders.order_id
+    left join products on counted.product_id = products.product_id
+),
+
+classified as (
+    {{ classify_rows('checked', rules) }}
+),
+
+final as (
+    select
+        'order_lines' as source_table,
+        key_group,
+        row_hash,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as classified_at,
+        row_key,
+        quarantine_reason,
+        quarantine_detail,
+        -- The line's net amount.
+        gross_amount - cast(discount_amount as double) as row_amount,
+        {{ quarantined_raw_row() }} as raw_row,
+        order_line_id,
+        order_id,
+        product_id,
+        quantity,
+        -- Bounded on kept rows only: a quarantined row may hold any number.
+        case
+            when quarantine_reason is null
+                then coalesce(unit_price, cast(amount / quantity as decimal(18, 2)))
+        end as unit_price,
+        case
+            when quarantine_reason is null
+                then coalesce(amount, cast(quantity * unit_price as decimal(18, 2)))
+        end as line_amount,
+        discount_amount
+    from classified
+)
+
+select * from final

@@ -1,0 +1,99 @@
+{#- The post-hook stops the build when most rows are quarantined (check_quarantined_share). -#}
+{{ config(post_hook="{{ check_quarantined_share() }}") }}
+{%- set fields = [
+    'order_id', 'customer_id', 'ordered_at', 'channel', 'status', 'discount_code', 'returned_at',
+] -%}
+{%- set types = {'ordered_at': 'timestamp', 'returned_at': 'timestamp'} -%}
+{%- set channels = ['web', 'app', 'store'] -%}
+{%- set statuses = ['completed', 'returned', 'cancelled'] -%}
+
+{%- set rules = [
+    ('null_key', 'row_key is null', "'order_id is missing'"),
+    ('null_key', 'customer_id is null', "'customer_id is missing'"),
+    ('unparseable_value', 'has_unparseable_value', 'unparseable_detail'),
+    ('duplicate_key', is_duplicate_key(), duplicate_detail('order_id')),
+    ('missing_value', 'ordered_at is null', "'ordered_at is missing'"),
+] -%}
+{%- do rules.extend(missing_value_rules('orders', ['channel', 'status'])) -%}
+{%- do rules.extend([
+    ('invalid_value', not_one_of('channel', channels), not_one_of_detail('channel', channels)),
+    ('invalid_value', not_one_of('status', statuses), not_one_of_detail('status', statuses)),
+    ('invalid_value', is_outside_event_dates('ordered_at'), before_earliest_detail('ordered_at')),
+    ('invalid_value', is_outside_event_dates('returned_at'), before_earliest_detail('returned_at')),
+    ('future_date', is_future('ordered_at'), future_detail('ordered_at')),
+    ('future_date', is_future('returned_at'), future_detail('returned_at')),
+    ('orphan_reference', 'not has_customer', "'customer_id not among the kept customers'"),
+    ('inconsistent', "status = 'returned' and returned_at is null",
+        "'status returned without returned_at'"),
+    ('inconsistent', "status != 'returned' and returned_at is not null",
+        "'returned_at on an order whose status is not returned'"),
+    ('inconsistent', 'returned_at < ordered_at', "'returned_at before ordered_at'"),
+    ('inconsistent', 'cast(ordered_at as date) < signup_date', "'ordered before signup_date'"),
+]) -%}
+
+with
+
+source as (
+    {{ mapped_rows('orders', fields) }}
+),
+
+customers as (
+    select * from {{ ref('stg_mapped__customers') }}
+),
+
+typed as (
+    select
+        {{ clean_text('order_id') }} as row_key,
+        {{ parsed('orders', 'order_id', 'key') }} as order_id,
+        {{ parsed('orders', 'customer_id', 'key') }} as customer_id,
+        {{ parsed('orders', 'ordered_at', 'timestamp') }} as ordered_at,
+        lower({{ clean_text('channel') }}) as channel,
+        lower({{ clean_text('status') }}) as status,
+        upper({{ clean_text('discount_code') }}) as discount_code,
+        {{ parsed('orders', 'returned_at', 'timestamp') }} as returned_at,
+        cast(null as double) as row_amount,
+        {{ unparseable_fields('orders', types) }} as has_unparseable_value,
+        {{ unparseable_detail('orders', types) }} as unparseable_detail,
+        {{ key_row_count(parsed('orders', 'order_id', 'key')) }},
+        source as raw_struct
+    from source
+),
+
+counted as (
+    {{ with_copy_counts('typed') }}
+),
+
+checked as (
+    select
+        counted.*,
+        customers.customer_id is not null as has_customer,
+        customers.signup_date
+    from counted
+    left join customers on counted.customer_id = customers.customer_id
+),
+
+classified as (
+    {{ classify_rows('checked', rules) }}
+),
+
+final as (
+    select
+        'orders' as source_table,
+        row_key,
+        quarantine_reason,
+        quarantine_detail,
+        row_amount,
+        {{ quarantined_raw_row() }} as raw_row,
+        order_id,
+        customer_id,
+        ordered_at,
+        cast(ordered_at as date) as order_date,
+        channel,
+        status,
+        discount_code,
+        returned_at,
+        cast(returned_at as date) as returned_date
+    from classified
+)
+
+select * from final

@@ -1,0 +1,62 @@
+{#- The post-hook stops the build when most rows are quarantined (check_quarantined_share). -#}
+{{ config(post_hook="{{ check_quarantined_share() }}") }}
+{%- set fields = ['product_id', 'name', 'category', 'brand', 'list_price'] -%}
+{%- set types = {'list_price': 'decimal'} -%}
+
+{%- set rules = [
+    ('null_key', 'row_key is null', "'product_id is missing'"),
+    ('unparseable_value', 'has_unparseable_value', 'unparseable_detail'),
+    ('duplicate_key', is_duplicate_key(), duplicate_detail('product_id')),
+    ('missing_value', 'category is null', "'category is missing'"),
+    ('invalid_value', 'list_price < 0', "'list_price is negative'"),
+    ('invalid_value', 'list_price > ' ~ var('quarantine_max_price'),
+        "'list_price above quarantine_max_price " ~ var('quarantine_max_price') ~ "'"),
+] -%}
+
+with
+
+source as (
+    {{ mapped_rows('products', fields) }}
+),
+
+typed as (
+    select
+        {{ clean_text('product_id') }} as row_key,
+        {{ parsed('products', 'product_id', 'key') }} as product_id,
+        {{ clean_text('name') }} as product_name,
+        lower({{ clean_text('category') }}) as category,
+        {{ clean_text('brand') }} as brand,
+        {{ parsed('products', 'list_price', 'decimal') }} as list_price,
+        cast(null as double) as row_amount,
+        {{ unparseable_fields('products', types) }} as has_unparseable_value,
+        {{ unparseable_detail('products', types) }} as unparseable_detail,
+        {{ key_row_count(parsed('products', 'product_id', 'key')) }},
+        source as raw_struct
+    from source
+),
+
+counted as (
+    {{ with_copy_counts('typed') }}
+),
+
+classified as (
+    {{ classify_rows('counted', rules) }}
+),
+
+final as (
+    select
+        'products' as source_table,
+        row_key,
+        quarantine_reason,
+        quarantine_detail,
+        row_amount,
+        {{ quarantined_raw_row() }} as raw_row,
+        product_id,
+        product_name,
+        category,
+        brand,
+        list_price
+    from classified
+)
+
+select * from final

@@ -1,0 +1,3 @@
+from segwarehouse.sources.cli import main
+
+main()

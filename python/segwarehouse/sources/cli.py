@@ -1,0 +1,219 @@
+"""Build the warehouse from a mapping file: `python -m segwarehouse.sources build MAPPING`.
+
+    build MAPPING   check the mapping against its data, make the source's views in
+                    data/<name>/warehouse.duckdb, dbt build, publish to
+                    data/<name>/published.duckdb, print the segment summary
+    check MAPPING   only check the mapping against its data and print what it found
+    dbt MAPPING -- ARGS
+                    any dbt command on the source's warehouse, e.g. `-- test -s fct_segment_kpis`
+    spec MAPPING    print the mapping as dbt reads it (the `source` var), as JSON
+    fields          print the fields each entity accepts (Markdown, as in the README)
+
+`make build-source SOURCE=MAPPING` runs `build`. Every path in a mapping file is relative to
+the file (or to its `root:`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from segwarehouse.publish import PublishError, publish
+from segwarehouse.sources.catalog import fields_markdown
+from segwarehouse.sources.mapping import MappingError, SourceMapping, load_mapping
+from segwarehouse.sources.probe import ProbeReport, probe
+from segwarehouse.sources.readers import attachments, create_source_views
+from segwarehouse.summary import print_summary
+
+PROJECT_DIR = Path(__file__).resolve().parents[3]
+
+
+def warehouse_path(mapping: SourceMapping, data_dir: Path | None = None) -> Path:
+    """data/<name>/warehouse.duckdb under the project (or `data_dir`/<name>/...)."""
+    return (data_dir or PROJECT_DIR / "data") / mapping.name / "warehouse.duckdb"
+
+
+def dbt_vars(mapping: SourceMapping, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Project vars for a build of this source: its settings, the mapping, then `extra`."""
+    spec = mapping.to_spec(PROJECT_DIR)
+    spec["attach"] = [list(pair) for pair in attachments(mapping.all_tables().values())]
+    return {**mapping.settings, "source": spec, **(extra or {})}
+
+
+def prepare(
+    mapping_file: Path | str,
+    *,
+    name: str | None = None,
+    root: Path | str | None = None,
+) -> tuple[SourceMapping, ProbeReport]:
+    """Read the mapping and check it against its data (MappingError when wrong)."""
+    mapping = load_mapping(mapping_file, name=name, root=root, project_dir=PROJECT_DIR)
+    with duckdb.connect() as connection:
+        return probe(mapping, connection)
+
+
+def make_views(mapping: SourceMapping, warehouse: Path) -> None:
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with duckdb.connect(str(warehouse)) as connection:
+            create_source_views(connection, mapping)
+    except duckdb.IOException as error:
+        raise SystemExit(
+            f"cannot open {warehouse}: {str(error).splitlines()[0]} (is another build or a "
+            "reader holding it? readers should open published.duckdb)"
+        ) from error
+
+
+def run_dbt(
+    arguments: Sequence[str],
+    mapping: SourceMapping,
+    warehouse: Path,
+    variables: dict[str, Any],
+    env: dict[str, str] | None = None,
+) -> int:
+    """dbt with the project's profile, this source's warehouse and vars; returns its code."""
+    dbt = Path(sys.executable).parent / "dbt"
+    command = [
+        str(dbt),
+        *arguments,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target",
+        "source",
+        "--vars",
+        json.dumps(variables),
+    ]
+    return subprocess.run(
+        command,
+        cwd=PROJECT_DIR,
+        env={
+            # Each warehouse keeps dbt's compiled SQL and logs beside it, so that builds of
+            # two sources can run at once (the project's target/ would be shared).
+            "DBT_TARGET_PATH": str(warehouse.parent / "target"),
+            "DBT_LOG_PATH": str(warehouse.parent / "logs"),
+            **os.environ,
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "SEGWAREHOUSE_WAREHOUSE": str(warehouse),
+            **(env or {}),
+        },
+        check=False,
+    ).returncode
+
+
+def _user_vars(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    given = yaml.safe_load(text)
+    if not isinstance(given, dict):
+        raise SystemExit(
+            f"--vars must be a YAML mapping such as '{{as_of_date: 2025-06-30}}', got {text!r}"
+        )
+    return given
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["fields"]:
+        print(fields_markdown())
+        return
+    passthrough: list[str] = []
+    if "--" in argv:
+        split = argv.index("--")
+        argv, passthrough = argv[:split], argv[split + 1 :]
+    parser = argparse.ArgumentParser(
+        prog="python -m segwarehouse.sources", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("command", choices=("build", "check", "dbt", "spec"))
+    parser.add_argument("mapping", type=Path, help="the mapping file (YAML)")
+    parser.add_argument("--name", help="build under this name instead of the file's `name:`")
+    parser.add_argument("--root", type=Path, help="folder the file's paths are relative to")
+    parser.add_argument("--as-of", dest="as_of", help="as-of date YYYY-MM-DD (default: last)")
+    parser.add_argument("--vars", help="more dbt vars, YAML, e.g. '{retrain_segments: true}'")
+    parser.add_argument(
+        "--warehouse", type=Path, help="warehouse file (default: data/<name>/warehouse.duckdb)"
+    )
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help="delete the warehouse first: its stored segment model and history start over",
+    )
+    parser.add_argument(
+        "--adopt",
+        action="store_true",
+        help="record this source as the warehouse's (same customers, data moved or re-exported)",
+    )
+    parser.add_argument("--no-summary", action="store_true", help="skip the segment summary")
+    parser.add_argument(
+        "--sqlfluff-config",
+        action="store_true",
+        help="spec: print it as a sqlfluff config section (dbt templater context) for linting",
+    )
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "spec":
+            # The mapping as written, without reading its data (linting needs no data).
+            mapping = load_mapping(
+                args.mapping, name=args.name, root=args.root, project_dir=PROJECT_DIR
+            )
+            report = ProbeReport()
+        else:
+            mapping, report = prepare(args.mapping, name=args.name, root=args.root)
+    except MappingError as error:
+        raise SystemExit(f"mapping error: {error}") from error
+    extra = _user_vars(args.vars)
+    if args.as_of:
+        extra["as_of_date"] = args.as_of
+    if args.adopt:
+        extra["adopt_source"] = True
+    variables = dbt_vars(mapping, extra)
+    if args.command == "spec":
+        spec = json.dumps(variables["source"])
+        print(
+            f"[sqlfluff:templater:dbt:context]\nsource = {spec}" if args.sqlfluff_config else spec
+        )
+        return
+    print(f"source {mapping.name} ({mapping.path}):")
+    print(report.format())
+    if args.command == "check":
+        return
+    warehouse = (args.warehouse or warehouse_path(mapping)).resolve()
+    if args.reset:
+        for path in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+            path.unlink(missing_ok=True)
+        print(f"reset: deleted {warehouse}")
+    make_views(mapping, warehouse)
+    if args.command == "dbt":
+        if not passthrough:
+            raise SystemExit(
+                "give the dbt command after --, e.g. -- test --select fct_segment_kpis"
+            )
+        raise SystemExit(run_dbt(passthrough, mapping, warehouse, variables))
+    code = run_dbt(["build", *passthrough], mapping, warehouse, variables)
+    if code != 0:
+        raise SystemExit(f"dbt build of source {mapping.name} failed (exit {code}); see above")
+    published = warehouse.with_name("published.duckdb")
+    try:
+        publication = publish(warehouse, published)
+    except (PublishError, duckdb.Error) as error:
+        raise SystemExit(f"publish failed, {published} left as it was: {error}") from error
+    rows = sum(table.row_count for table in publication.tables)
+    print(f"published {len(publication.tables)} tables ({rows:,} rows) to {published}")
+    if not args.no_summary:
+        with duckdb.connect(str(published), read_only=True) as connection:
+            print_summary(connection)
+
+
+if __name__ == "__main__":
+    main()

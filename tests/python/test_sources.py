@@ -1,0 +1,359 @@
+"""Mapping files: read, checked against the catalogue and against the data, turned into the
+dbt var `source`. No dbt here (see test_byod.py for builds)."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from segwarehouse.sources.catalog import ENTITIES, fields_markdown
+from segwarehouse.sources.cli import main as sources_main
+from segwarehouse.sources.mapping import MappingError, load_mapping
+from segwarehouse.sources.probe import probe
+from segwarehouse.sources.readers import reader_sql
+
+from .conftest import PROJECT_DIR
+
+MINIMAL = """
+name: my_shop
+orders:
+  path: exports/orders.csv
+  columns:
+    customer_id: CustomerNo
+    ordered_at: InvoiceDate
+    amount: Total
+"""
+
+
+def write_mapping(folder: Path, text: str, name: str = "mapping.yml") -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+@pytest.fixture
+def shop(tmp_path) -> Path:
+    """A folder with exports/orders.csv (three columns) beside a mapping file."""
+    (tmp_path / "exports").mkdir()
+    pd.DataFrame(
+        {
+            "CustomerNo": ["C1", "C1", "C2", "C3"],
+            "InvoiceDate": [
+                "2024-01-05 10:00:00",
+                "2024-02-05 11:00:00",
+                "2024-01-07 09:30:00",
+                "2024-03-01 12:00:00",
+            ],
+            "Total": ["10.50", "20", "7.25", "99.99"],
+        }
+    ).to_csv(tmp_path / "exports" / "orders.csv", index=False)
+    return tmp_path
+
+
+def test_the_minimal_mapping_is_valid_and_its_paths_are_relative_to_it(shop):
+    mapping = load_mapping(write_mapping(shop, MINIMAL))
+    assert mapping.name == "my_shop"
+    assert list(mapping.entities) == ["orders"]
+    orders = mapping.entities["orders"]
+    assert orders.table.format == "csv"
+    assert orders.table.path == str(shop / "exports" / "orders.csv")
+    spec = mapping.to_spec(shop)["entities"]["orders"]
+    assert spec["fields"]["customer_id"] == {"kind": "column", "column": "CustomerNo"}
+    assert spec["fields"]["amount"] == {"kind": "column", "column": "Total"}
+    # A log without order ids: one order per customer per timestamp; unmapped defaults.
+    assert spec["fields"]["order_id"] == {"kind": "derived"}
+    assert spec["fields"]["status"] == {"kind": "constant", "value": "completed"}
+    assert spec["fields"]["quantity"] == {"kind": "constant", "value": 1}
+    assert spec["fields"]["channel"] == {"kind": "null"}
+    assert set(spec["mapped"]) == {"customer_id", "ordered_at", "amount"}
+
+
+def test_the_command_line_name_and_root_override_the_file(shop, tmp_path_factory):
+    other = tmp_path_factory.mktemp("elsewhere")
+    mapping = load_mapping(write_mapping(shop, MINIMAL), name="copy", root=other)
+    assert mapping.name == "copy"
+    assert mapping.entities["orders"].table.path == str(other / "exports" / "orders.csv")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            "name: s\nordres: {path: a.csv, columns: {}}\n",
+            "unknown key 'ordres' (did you mean 'orders'?)",
+            id="misspelt-entity",
+        ),
+        pytest.param(
+            "name: s\norders: {path: a.csv, columns: {customer: C, ordered_at: D, amount: T}}\n",
+            "orders.columns.customer: orders have no field 'customer' (did you mean "
+            "'customer_id'?)",
+            id="unknown-field",
+        ),
+        pytest.param(
+            "name: s\norders: {path: a.csv, columns: {customer_id: C, amount: T}}\n",
+            "orders.columns.ordered_at: missing",
+            id="missing-required-field",
+        ),
+        pytest.param(
+            "name: s\norders: {path: a.csv, columns: {customer_id: C, ordered_at: D}}\n",
+            "orders.columns.amount: missing: a transaction log needs the money",
+            id="log-without-money",
+        ),
+        pytest.param(
+            "name: s\ncustomers: {path: c.csv, columns: {customer_id: ID}}\n",
+            "orders: missing: map a transaction log",
+            id="no-orders-no-behaviour",
+        ),
+        pytest.param(
+            "name: My Shop\norders: {path: a.csv, columns: {}}\n",
+            "name: must be lower-case letters",
+            id="bad-name",
+        ),
+        pytest.param("orders: {path: a.csv, columns: {}}\n", "name: missing", id="no-name"),
+        pytest.param(
+            "name: s\norders: {path: a.csv, delimiter: ';;', columns: {}}\n",
+            "orders.delimiter: must be one character or 'whitespace'",
+            id="bad-delimiter",
+        ),
+        pytest.param(
+            "name: s\norders: {path: a.xlsx, format: excel, columns: {}}\n",
+            "orders.format: must be one of csv, parquet, duckdb, whitespace",
+            id="unknown-format",
+        ),
+        pytest.param(
+            textwrap.dedent(
+                """
+                name: s
+                orders: {path: o.csv, columns: {customer_id: C, ordered_at: D, amount: T}}
+                order_lines: {path: l.csv, columns: {order_id: O, amount: A}}
+                """
+            ),
+            "orders.columns.amount: with order_lines mapped, amounts and products belong on "
+            "the lines",
+            id="line-fields-on-orders-with-lines",
+        ),
+        pytest.param(
+            textwrap.dedent(
+                """
+                name: s
+                orders: {path: o.csv, columns: {customer_id: C, ordered_at: D, amount: T}}
+                customers:
+                  path: c.csv
+                  columns: {customer_id: ID, snapshot_date: {constant: '2024-06-30'}}
+                  behaviour: {recency_days: Recency}
+                """
+            ),
+            "customers.behaviour: behaviour stands in for a transaction log",
+            id="behaviour-with-orders",
+        ),
+        pytest.param(
+            textwrap.dedent(
+                """
+                name: s
+                customers:
+                  path: c.csv
+                  columns: {customer_id: ID}
+                  behaviour: {recency_days: Recency}
+                """
+            ),
+            "customers.columns.snapshot_date: missing: behaviour (recency, counts, spend) is "
+            "measured on a date",
+            id="behaviour-without-snapshot-date",
+        ),
+        pytest.param(
+            textwrap.dedent(
+                """
+                name: s
+                orders: {path: o.csv, columns: {customer_id: C, ordered_at: D, amount: T}}
+                customers:
+                  path: c.csv
+                  columns: {customer_id: ID}
+                  attributes: {country: Country}
+                """
+            ),
+            "customers.attributes.country: 'country' is already a warehouse column; map it "
+            "under customers.columns instead",
+            id="attribute-shadowing-a-field",
+        ),
+        pytest.param(
+            textwrap.dedent(
+                """
+                name: s
+                orders: {path: o.csv, columns: {customer_id: C, ordered_at: D, amount: T}}
+                email_events: {path: e.csv, columns: {campaign_send_id: S, event_type: T,
+                  occurred_at: D}}
+                """
+            ),
+            "email_events: need campaign_sends",
+            id="email-events-without-sends",
+        ),
+        pytest.param(
+            "name: s\norders: {path: o.csv, columns: {customer_id: C, ordered_at: D, "
+            "amount: T}}\nsettings: {quarantine_earliest: '1990-01-01'}\n",
+            "settings: unknown key 'quarantine_earliest' (did you mean "
+            "'quarantine_earliest_date'?)",
+            id="unknown-setting",
+        ),
+    ],
+)
+def test_a_mapping_mistake_names_the_file_the_entity_and_the_field(tmp_path, text, message):
+    path = write_mapping(tmp_path, text)
+    with pytest.raises(MappingError) as raised:
+        load_mapping(path)
+    assert str(raised.value).startswith(str(path)), raised.value
+    assert message in str(raised.value)
+
+
+def test_a_missing_column_lists_the_columns_the_file_has(shop):
+    path = write_mapping(shop, MINIMAL.replace("Total", "Amount"))
+    with pytest.raises(MappingError) as raised:
+        probe(load_mapping(path))
+    message = str(raised.value)
+    assert f"{path}: orders.columns.amount: no column 'Amount'" in message
+    assert "its columns are: CustomerNo, InvoiceDate, Total" in message
+
+
+def test_a_missing_file_says_so(shop):
+    path = write_mapping(shop, MINIMAL.replace("orders.csv", "orders-2024.csv"))
+    with pytest.raises(MappingError, match=r"orders: cannot read .*orders-2024.csv: no file"):
+        probe(load_mapping(path))
+
+
+def test_dates_in_another_format_fail_with_examples_and_the_option_to_set(shop):
+    frame = pd.read_csv(shop / "exports" / "orders.csv")
+    frame["InvoiceDate"] = ["05/01/2024 10:00", "05/02/2024 11:00", "07/01/2024 09:30", "x"]
+    frame.to_csv(shop / "exports" / "orders.csv", index=False)
+    path = write_mapping(shop, MINIMAL)
+    with pytest.raises(MappingError) as raised:
+        probe(load_mapping(path))
+    message = str(raised.value)
+    assert "orders.columns.ordered_at: 4 of 4 sampled values of column 'InvoiceDate'" in message
+    assert "'05/01/2024 10:00'" in message
+    assert "timestamp_format" in message
+    # With the format the file's dates parse; the one bad value is only a warning.
+    fixed = write_mapping(
+        shop,
+        MINIMAL.replace("  path: exports", "  timestamp_format: '%d/%m/%Y %H:%M'\n  path: exports"),
+    )
+    _, report = probe(load_mapping(fixed))
+    assert any("1 of 4 sampled values" in warning for warning in report.warnings)
+
+
+def test_a_whitespace_separated_file_without_header_gets_column_numbers(tmp_path):
+    (tmp_path / "log.txt").write_text(
+        " 00004 0001 19970101  2   29.33\r\n 00021 0002 19970102 1 5\r\n"
+    )
+    path = write_mapping(
+        tmp_path,
+        """
+        name: cdnow
+        orders:
+          path: log.txt
+          delimiter: whitespace
+          header: false
+          timestamp_format: '%Y%m%d'
+          columns: {customer_id: column2, ordered_at: column3, amount: column5}
+        """,
+    )
+    mapping, report = probe(load_mapping(path))
+    table = mapping.entities["orders"].table
+    assert table.names == ("column1", "column2", "column3", "column4", "column5")
+    rows = duckdb.execute(f"select * from {reader_sql(table)}").fetchall()
+    assert rows == [
+        ("00004", "0001", "19970101", "2", "29.33"),
+        ("00021", "0002", "19970102", "1", "5"),
+    ]
+    assert report.tables[0].row_count == 2
+
+
+def test_an_attribute_is_a_number_when_its_values_are(tmp_path):
+    pd.DataFrame(
+        {"ID": [1, 2, 3], "Income": ["58138", "46344", ""], "Education": ["PhD", "Basic", "PhD"]}
+    ).to_csv(tmp_path / "crm.csv", index=False)
+    pd.DataFrame({"ID": [1], "Date": ["2024-01-01"], "Total": [1]}).to_csv(
+        tmp_path / "o.csv", index=False
+    )
+    path = write_mapping(
+        tmp_path,
+        """
+        name: crm
+        orders: {path: o.csv, columns: {customer_id: ID, ordered_at: Date, amount: Total}}
+        customers:
+          path: crm.csv
+          columns: {customer_id: ID}
+          attributes: {income: Income, education: Education, tier: {column: Education, type: text}}
+        """,
+    )
+    mapping, _ = probe(load_mapping(path))
+    types = {a.name: a.type for a in mapping.entities["customers"].attributes}
+    assert types == {"income": "number", "education": "text", "tier": "text"}
+
+
+def test_the_generator_mapping_reads_every_field_of_every_file():
+    """sources/demo.yml maps each entity's every field to the column of the same name (the
+    id from `id`): the layout a build without a mapping file reads."""
+    mapping = load_mapping(PROJECT_DIR / "sources" / "demo.yml")
+    assert set(mapping.entities) == set(ENTITIES) - {"campaign_responses"}
+    for name, entity in mapping.entities.items():
+        fields = set(ENTITIES[name].field_names)
+        if name == "orders":
+            fields -= {"order_line_id", "product_id", "quantity", "unit_price", "amount",
+                       "discount_amount"}  # fmt: skip
+        if name == "order_lines":
+            fields -= {"amount"}
+        if name == "customers":
+            fields -= {"snapshot_date"}  # a CRM snapshot's field
+        assert set(entity.fields) == fields, name
+        for field_name, source in entity.fields.items():
+            expected = "id" if field_name == ENTITIES[name].key else field_name
+            assert source.columns == (expected,), (name, field_name)
+
+
+def test_the_staging_models_read_the_catalogue_fields():
+    """Each classified staging model lists the fields it reads; they are the catalogue's."""
+    pseudo = {"is_accepted", "is_response"}  # campaign responses read as sends
+    for name, entity in ENTITIES.items():
+        if name == "campaign_responses":
+            continue
+        sql = (
+            PROJECT_DIR / "models" / "staging" / "mapped" / f"stg_mapped__{name}_classified.sql"
+        ).read_text()
+        listed = re.search(r"\{%- set fields = \[(.*?)\] -%\}", sql, re.DOTALL)
+        assert listed, name
+        fields = set(re.findall(r"'(\w+)'", listed.group(1))) - pseudo
+        expected = set(entity.field_names)
+        if name == "orders":
+            expected -= {"order_line_id", "product_id", "quantity", "unit_price", "amount",
+                         "discount_amount"}  # fmt: skip
+        assert fields == expected, name
+
+
+def test_the_spec_command_prints_the_var_dbt_reads(shop, capsys):
+    path = write_mapping(shop, MINIMAL)
+    sources_main(["spec", str(path)])
+    printed = capsys.readouterr().out
+    assert printed.startswith('{"name": "my_shop"')
+    sources_main(["spec", str(path), "--sqlfluff-config"])
+    assert capsys.readouterr().out.startswith("[sqlfluff:templater:dbt:context]\nsource = {")
+
+
+def test_a_mapping_error_exits_before_dbt_with_the_message(shop, capsys):
+    path = write_mapping(shop, MINIMAL.replace("InvoiceDate", "Date"))
+    with pytest.raises(SystemExit) as raised:
+        sources_main(["build", str(path), "--warehouse", str(shop / "w.duckdb")])
+    assert "mapping error:" in str(raised.value)
+    assert "no column 'Date'" in str(raised.value)
+    assert not (shop / "w.duckdb").exists()
+
+
+def test_the_readme_lists_the_fields_of_the_catalogue():
+    """The README's table of fields is `python -m segwarehouse.sources fields`: regenerate it
+    there when a field changes."""
+    readme = (PROJECT_DIR / "README.md").read_text()
+    table = readme.split("<!-- fields:start -->\n")[1].split("\n<!-- fields:end -->")[0]
+    assert table == fields_markdown()
