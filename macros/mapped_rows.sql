@@ -80,7 +80,7 @@
         {%- endif %} as {{ field }}{{ ',' if not loop.last }}
         {%- endfor %}
     from (
-        select
+        select {{ 'distinct' if (entity_spec(entity) or {}).get('distinct') }}
             {%- for field in fields if not (field == key and derive_key) %}
             {{ field_value(entity, field, columns) }} as {{ field }}{{ ',' if not loop.last }}
             {%- endfor %}
@@ -109,24 +109,25 @@
     {%- set columns = source_columns('customers') -%}
     {%- set derive_signup = 'signup_date' in fields
         and field_spec('customers', 'signup_date', columns)['kind'] == 'derived' -%}
-    select
-        {%- for field in fields %}
-        {% if field == 'signup_date' and derive_signup -%}
-            cast(first_orders.first_order_date as string)
-        {%- else -%}
-            {{ field_value('customers', field, columns) }}
-        {%- endif %} as {{ field }},
-        {%- endfor %}
-        {%- for attribute in source_attributes() %}
-        {{ source_value(attribute['source']) }} as attribute__{{ attribute['name'] }},
-        {%- endfor %}
-        {%- for field, spec in source_behaviour().items() %}
-        {{ source_value(spec) }} as behaviour__{{ field }},
-        {%- endfor %}
-        {%- for pair in source_category_spend() %}
-        {{ source_value(pair[1]) }} as category_spend__{{ loop.index }},
-        {%- endfor %}
-        true as is_customer_row
+    {%- set selected = [] -%}
+    {%- for field in fields -%}
+        {%- do selected.append(
+            ('cast(first_orders.first_order_date as string)'
+                if field == 'signup_date' and derive_signup
+                else field_value('customers', field, columns)) ~ ' as ' ~ field
+        ) -%}
+    {%- endfor -%}
+    {%- for attribute in source_attributes() -%}
+        {%- do selected.append(source_value(attribute['source']) ~ ' as attribute__' ~ attribute['name']) -%}
+    {%- endfor -%}
+    {%- for field, spec in source_behaviour().items() -%}
+        {%- do selected.append(source_value(spec) ~ ' as behaviour__' ~ field) -%}
+    {%- endfor -%}
+    {%- for pair in source_category_spend() -%}
+        {%- do selected.append(source_value(pair[1]) ~ ' as category_spend__' ~ loop.index) -%}
+    {%- endfor %}
+    select {{ 'distinct' if entity_spec('customers').get('distinct') }}
+        {{ selected | join(',\n        ') }}
     from {{ source('mapped', 'customers') }}
     {%- if derive_signup %}
     left join ({{ first_order_dates() }}) as first_orders
@@ -145,9 +146,8 @@
             cast(first_order_date as string)
         {%- else -%}
             cast(null as string)
-        {%- endif %} as {{ field }},
+        {%- endif %} as {{ field }}{{ ',' if not loop.last }}
         {%- endfor %}
-        false as is_customer_row
     from (
         select
             {{ key_text('customer_id') }} as customer_key,

@@ -150,3 +150,43 @@
         {{ column }},{{ '\n' ~ ' ' * indent }}
     {%- endfor -%}
 {%- endmacro %}
+
+{% macro mapped_fields(entity) -%}
+    {#-
+        The fields the mapped staging reads of each entity, in order: the columns of its
+        mapped_rows and of the classified model's raw rows. The catalogue of
+        segwarehouse.sources lists the same (a test compares them); campaign sends also
+        carry campaign responses' is_accepted and is_response.
+    -#}
+    {{ return({
+        'customers': [
+            'customer_id', 'email', 'phone', 'birth_date', 'gender', 'country', 'region', 'city',
+            'signup_date', 'acquisition_channel', 'is_loyalty_member', 'snapshot_date',
+        ],
+        'products': ['product_id', 'name', 'category', 'brand', 'list_price'],
+        'orders': [
+            'order_id', 'customer_id', 'ordered_at', 'channel', 'status', 'discount_code',
+            'returned_at',
+        ],
+        'order_lines': [
+            'order_line_id', 'order_id', 'product_id', 'quantity', 'unit_price', 'amount',
+            'discount_amount',
+        ],
+        'campaigns': ['campaign_id', 'name', 'channel', 'start_date', 'end_date', 'cost'],
+        'campaign_sends': [
+            'campaign_send_id', 'campaign_id', 'customer_id', 'sent_at', 'is_accepted',
+            'is_response',
+        ],
+        'email_events': ['email_event_id', 'campaign_send_id', 'event_type', 'occurred_at'],
+        'web_sessions': [
+            'web_session_id', 'customer_id', 'started_at', 'device', 'pages_viewed',
+            'converted_order_id',
+        ],
+        'experiment_assignments': [
+            'experiment_assignment_id', 'experiment_name', 'customer_id', 'variant', 'assigned_at',
+        ],
+        'survey_responses': [
+            'survey_response_id', 'customer_id', 'responded_at', 'nps_score', 'satisfaction_score',
+        ],
+    }[entity]) }}
+{%- endmacro %}

@@ -4,11 +4,11 @@
         them from the source, derived ones included) equal the model's kept rows plus the
         quarantined rows of that entity.
     -#}
-    {%- set key = entity[:-1] ~ '_id' %}
     with
 
     raw_rows as (
-        select count(*) as row_count from ({{ mapped_rows(entity, [key]) }}) as mapped
+        select count(*) as row_count
+        from ({{ mapped_rows(entity, mapped_fields(entity)) }}) as mapped
     ),
 
     kept_rows as (

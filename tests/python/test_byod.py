@@ -94,6 +94,22 @@ def assert_rows_accounted(build_: Build, table: str, raw_count: int) -> None:
     assert classified == raw_count == kept + quarantined == summary_raw, table
 
 
+def offers_by_campaign(build_: Build, segmentation: str) -> dict[str, tuple[int, int]]:
+    """Per campaign name, (offers, accepted) summed over one segmentation's cells, before
+    the marts suppress small cells."""
+    return {
+        name: (offers, accepted)
+        for name, offers, accepted in build_.query(
+            "select campaigns.campaign_name, sum(segments.responded_send_count),"
+            " sum(segments.accepted_send_count)"
+            " from intermediate.int_campaign_sends_aggregated_to_segments as segments"
+            " inner join intermediate.int_campaigns_canonical as campaigns using (campaign_id)"
+            " where segmentation = ? group by 1",
+            [segmentation],
+        )
+    }
+
+
 def assert_every_customer_segmented(build_: Build, customer_count: int, kmeans: bool = True):
     rows = build_.query(
         "select count(*), count(segment_id), count(rfm_segment_id) from marts.dim_customer_segments"
@@ -446,16 +462,7 @@ def test_wide_campaign_responses_give_response_rates_per_segment(customer_snapsh
     # The offers of the one quarantined customer follow it (orphan_reference).
     kept = snapshot.iloc[:-1]
     offered = {name: (kept[c].astype(str) != "").sum() for name, c in columns.items()}
-    totals = dict(
-        (name, (offers, accepted))
-        for name, offers, accepted in built.query(
-            "select campaigns.campaign_name, sum(segments.responded_send_count),"
-            " sum(segments.accepted_send_count)"
-            " from intermediate.int_campaign_sends_aggregated_to_segments as segments"
-            " inner join intermediate.int_campaigns_canonical as campaigns using (campaign_id)"
-            " where segmentation = 'kmeans' group by 1"
-        )
-    )
+    totals = offers_by_campaign(built, "kmeans")
     for name, column in columns.items():
         accepted = (kept[column].astype(str) == "1").sum()
         assert totals[name] == (offered[name], accepted), name
@@ -488,6 +495,12 @@ orders:
     customer_id: Customer
     ordered_at: Date
     amount: Amount
+# Customers from the same log: its identical rows count once.
+customers:
+  path: sales.csv
+  distinct: true
+  columns:
+    customer_id: Customer
 """
 
 
@@ -513,6 +526,7 @@ def tiny_shop(tmp_path_factory) -> Build:
 
 def test_too_few_customers_for_k_leave_the_k_means_columns_null(tiny_shop):
     assert_built(tiny_shop)
+    assert_rows_accounted(tiny_shop, "customers", 4)
     assert "k-means segments not fitted: only 4 customers" in tiny_shop.output
     assert_every_customer_segmented(tiny_shop, 4, kmeans=False)
     message = tiny_shop.scalar("select fit_message from marts.fct_segment_model_runs")
@@ -703,16 +717,7 @@ def test_tables_in_a_duckdb_database_build_like_files(duckdb_tables):
 
 def test_a_call_list_gives_response_rates_per_campaign(duckdb_tables):
     built, _, calls = duckdb_tables
-    totals = {
-        name: (offers, accepted)
-        for name, offers, accepted in built.query(
-            "select campaigns.campaign_name, sum(segments.responded_send_count),"
-            " sum(segments.accepted_send_count)"
-            " from intermediate.int_campaign_sends_aggregated_to_segments as segments"
-            " inner join intermediate.int_campaigns_canonical as campaigns using (campaign_id)"
-            " where segmentation = 'rfm' group by 1"
-        )
-    }
+    totals = offers_by_campaign(built, "rfm")
     expected = {
         name: (len(group), int((group["outcome"] == "yes").sum()))
         for name, group in calls.groupby("campaign")

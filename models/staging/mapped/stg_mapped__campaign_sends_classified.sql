@@ -1,8 +1,6 @@
 {#- The post-hook stops the build when most rows are quarantined (check_quarantined_share). -#}
 {{ config(post_hook="{{ check_quarantined_share() }}") }}
-{%- set fields = [
-    'campaign_send_id', 'campaign_id', 'customer_id', 'sent_at', 'is_accepted', 'is_response',
-] -%}
+{%- set fields = mapped_fields('campaign_sends') -%}
 {#- Sends carry sent_at; campaign responses (is_response) their responded_at in its place. -#}
 {%- set sent_at_spec = field_spec('campaign_sends', 'sent_at')
     if has_entity('campaign_sends') or source_spec().get('same_names')

@@ -1,6 +1,6 @@
 {#- The post-hook stops the build when most rows are quarantined (check_quarantined_share). -#}
 {{ config(post_hook="{{ check_quarantined_share() }}") }}
-{%- set fields = ['campaign_id', 'name', 'channel', 'start_date', 'end_date', 'cost'] -%}
+{%- set fields = mapped_fields('campaigns') -%}
 {%- set types = {'start_date': 'date', 'end_date': 'date', 'cost': 'decimal'} -%}
 {%- set channels = ['email', 'sms', 'push'] -%}
 

@@ -1,9 +1,6 @@
 {#- The post-hook stops the build when most rows are quarantined (check_quarantined_share). -#}
 {{ config(post_hook="{{ check_quarantined_share() }}") }}
-{%- set fields = [
-    'customer_id', 'email', 'phone', 'birth_date', 'gender', 'country', 'region', 'city',
-    'signup_date', 'acquisition_channel', 'is_loyalty_member', 'snapshot_date',
-] -%}
+{%- set fields = mapped_fields('customers') -%}
 {%- set types = {
     'birth_date': 'date',
     'signup_date': 'date',

@@ -1,6 +1,6 @@
 {#- The post-hook stops the build when most rows are quarantined (check_quarantined_share). -#}
 {{ config(post_hook="{{ check_quarantined_share() }}") }}
-{%- set fields = ['email_event_id', 'campaign_send_id', 'event_type', 'occurred_at'] -%}
+{%- set fields = mapped_fields('email_events') -%}
 {%- set types = {'occurred_at': 'timestamp'} -%}
 {%- set event_types = ['delivered', 'opened', 'clicked', 'unsubscribed'] -%}
 {%- set key = mapped_key('email_event_id') -%}

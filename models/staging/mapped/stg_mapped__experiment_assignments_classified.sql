@@ -1,8 +1,6 @@
 {#- The post-hook stops the build when most rows are quarantined (check_quarantined_share). -#}
 {{ config(post_hook="{{ check_quarantined_share() }}") }}
-{%- set fields = [
-    'experiment_assignment_id', 'experiment_name', 'customer_id', 'variant', 'assigned_at',
-] -%}
+{%- set fields = mapped_fields('experiment_assignments') -%}
 {%- set types = {'assigned_at': 'timestamp'} -%}
 {%- set variants = ['control', 'treatment'] -%}
 {%- set key = mapped_key('experiment_assignment_id') -%}

@@ -1,9 +1,6 @@
 {#- The post-hook stops the build when most rows are quarantined (check_quarantined_share). -#}
 {{ config(post_hook="{{ check_quarantined_share() }}") }}
-{%- set fields = [
-    'order_line_id', 'order_id', 'product_id', 'quantity', 'unit_price', 'amount',
-    'discount_amount',
-] -%}
+{%- set fields = mapped_fields('order_lines') -%}
 {#- A transaction log mapped as orders carries its lines' fields itself. -#}
 {%- set entity = lines_entity() -%}
 {%- set types = {

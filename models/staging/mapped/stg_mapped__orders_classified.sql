@@ -1,8 +1,6 @@
 {#- The post-hook stops the build when most rows are quarantined (check_quarantined_share). -#}
 {{ config(post_hook="{{ check_quarantined_share() }}") }}
-{%- set fields = [
-    'order_id', 'customer_id', 'ordered_at', 'channel', 'status', 'discount_code', 'returned_at',
-] -%}
+{%- set fields = mapped_fields('orders') -%}
 {%- set types = {'ordered_at': 'timestamp', 'returned_at': 'timestamp'} -%}
 {%- set channels = ['web', 'app', 'store'] -%}
 {%- set statuses = ['completed', 'returned', 'cancelled'] -%}

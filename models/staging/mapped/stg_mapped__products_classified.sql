@@ -1,6 +1,6 @@
 {#- The post-hook stops the build when most rows are quarantined (check_quarantined_share). -#}
 {{ config(post_hook="{{ check_quarantined_share() }}") }}
-{%- set fields = ['product_id', 'name', 'category', 'brand', 'list_price'] -%}
+{%- set fields = mapped_fields('products') -%}
 {%- set types = {'list_price': 'decimal'} -%}
 
 {%- set rules = [

@@ -1,8 +1,6 @@
 {#- The post-hook stops the build when most rows are quarantined (check_quarantined_share). -#}
 {{ config(post_hook="{{ check_quarantined_share() }}") }}
-{%- set fields = [
-    'survey_response_id', 'customer_id', 'responded_at', 'nps_score', 'satisfaction_score',
-] -%}
+{%- set fields = mapped_fields('survey_responses') -%}
 {%- set types = {
     'responded_at': 'timestamp', 'nps_score': 'integer', 'satisfaction_score': 'integer',
 } -%}

@@ -1,8 +1,6 @@
 {#- The post-hook stops the build when most rows are quarantined (check_quarantined_share). -#}
 {{ config(post_hook="{{ check_quarantined_share() }}") }}
-{%- set fields = [
-    'web_session_id', 'customer_id', 'started_at', 'device', 'pages_viewed', 'converted_order_id',
-] -%}
+{%- set fields = mapped_fields('web_sessions') -%}
 {%- set types = {'started_at': 'timestamp', 'pages_viewed': 'integer'} -%}
 {%- set devices = ['desktop', 'mobile', 'tablet'] -%}
 {%- set key = mapped_key('web_session_id') -%}

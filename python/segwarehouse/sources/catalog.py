@@ -295,6 +295,7 @@ ENTITY_KEYS = (
     "date_format",
     "decimal_separator",
     "columns",
+    "distinct",
     "attributes",
     "behaviour",
     "category_spend",

@@ -190,6 +190,8 @@ class EntityMapping:
     category_spend: tuple[tuple[str, FieldSource], ...] = ()
     # campaign_responses in wide form: (campaign, column) pairs
     wide: tuple[tuple[str, FieldSource], ...] = ()
+    # Identical rows of the table count as one (e.g. customer columns of a transaction log).
+    distinct: bool = False
 
     def is_mapped(self, field_name: str) -> bool:
         source = self.fields.get(field_name)
@@ -245,6 +247,7 @@ class SourceMapping:
                     [category, source.to_spec()] for category, source in mapping.category_spend
                 ],
                 "wide": [[campaign, source.to_spec()] for campaign, source in mapping.wide],
+                "distinct": mapping.distinct,
             }
         tables = {name: table.to_spec() for name, table in self.all_tables().items()}
         return {
@@ -624,6 +627,9 @@ def _entity(reader: _Reader, root: Path, name: str, value: Any) -> EntityMapping
                     "in wide form each column under `wide:` is a campaign and holds whether "
                     f"it was accepted; do not map {taken}",
                 )
+    distinct = options.get("distinct", False)
+    if not isinstance(distinct, bool):
+        raise reader.fail(f"{where}.distinct", f"must be true or false, got {distinct!r}")
     return EntityMapping(
         entity=name,
         table=table,
@@ -632,6 +638,7 @@ def _entity(reader: _Reader, root: Path, name: str, value: Any) -> EntityMapping
         behaviour=behaviour,
         category_spend=category_spend,
         wide=wide,
+        distinct=distinct,
     )
 
 
