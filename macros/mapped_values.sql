@@ -105,6 +105,7 @@
         {#- Whole numbers only: DuckDB's try_cast rounds '1.5' to 2, which would keep a row
             another engine (or a reader) sees as wrong. -#}
         case
+            when {{ integer_typed(expression) }} then try_cast({{ expression }} as integer)
             when regexp_full_match({{ text }}, '[+-]?[0-9]{1,9}([.,]0*)?')
                 then cast(regexp_extract({{ text }}, '^[+-]?[0-9]+') as integer)
         end
@@ -166,9 +167,18 @@
     {{ return(adapter.dispatch('key_text')(expression)) }}
 {%- endmacro %}
 
+{% macro integer_typed(expression) -%}
+    {#- The value's column is of an integer type: known when the query is planned, so DuckDB
+        folds the test away and the text checks below cost nothing on integer columns. -#}
+    typeof({{ expression }}) in (
+        'TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER'
+    )
+{%- endmacro %}
+
 {% macro default__key_text(expression) -%}
     {#- A key's canonical text: an integer without its .0, else the trimmed text. -#}
     case
+        when {{ integer_typed(expression) }} then cast({{ expression }} as string)
         when regexp_full_match(
             nullif(trim(cast({{ expression }} as string)), ''), '-?(0|[1-9][0-9]{0,17})(\.0+)?'
         )
@@ -189,6 +199,7 @@
         null. Deterministic across builds and DuckDB versions, unlike hash().
     -#}
     case
+        when {{ integer_typed(expression) }} then cast({{ expression }} as bigint)
         when regexp_full_match(
             nullif(trim(cast({{ expression }} as string)), ''), '-?(0|[1-9][0-9]{0,17})(\.0+)?'
         )
