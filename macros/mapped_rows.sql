@@ -184,7 +184,7 @@
         log_fields.*,
         {{ log_order_key() }} as order_key
     from (
-        select
+        select {{ 'distinct' if entity_spec('orders').get('distinct') }}
             {%- set fields = [
                 'order_id', 'customer_id', 'ordered_at', 'channel', 'status', 'discount_code',
                 'returned_at', 'order_line_id', 'product_id', 'quantity', 'unit_price', 'amount',

@@ -97,16 +97,29 @@
         {{ clean_text(expression) }}
     {%- elif type in ('timestamp', 'date') and spec.get('format') -%}
         {%- if type == 'timestamp' -%}
-            try_strptime({{ text }}, {{ string_literal(spec['format']) }})
+            {#- A format with %z gives a zoned time: as UTC, like the session. -#}
+            cast(try_strptime({{ text }}, {{ string_literal(spec['format']) }}) as timestamp)
         {%- else -%}
             cast(try_strptime({{ text }}, {{ string_literal(spec['format']) }}) as date)
         {%- endif -%}
+    {%- elif type == 'timestamp' -%}
+        {#- Text with a UTC offset ('2024-03-05 23:30:00-05:00', '... +0100') is converted to
+            UTC; DuckDB's plain cast would drop the offset and keep the local clock time. -#}
+        case
+            when typeof({{ expression }}) like 'TIMESTAMP%' or typeof({{ expression }}) = 'DATE'
+                then try_cast({{ expression }} as timestamp)
+            else cast(try_cast(regexp_replace(
+                {{ text }}, '\s*([+-][0-9]{2}):?([0-9]{2})$', '\1:\2'
+            ) as timestamptz) as timestamp)
+        end
     {%- elif type == 'integer' -%}
         {#- Whole numbers only: DuckDB's try_cast rounds '1.5' to 2, which would keep a row
             another engine (or a reader) sees as wrong. -#}
         case
             when {{ integer_typed(expression) }} then try_cast({{ expression }} as integer)
-            when regexp_full_match({{ text }}, '[+-]?[0-9]{1,9}([.,]0*)?')
+            when regexp_full_match(
+                {{ text }}, '[+-]?[0-9]{1,9}({{ ',' if spec.get('decimal_comma') else '\\.' }}0*)?'
+            )
                 then cast(regexp_extract({{ text }}, '^[+-]?[0-9]+') as integer)
         end
     {%- elif type in ('decimal', 'number') -%}
@@ -175,14 +188,25 @@
     )
 {%- endmacro %}
 
+{% macro integer_key_text(expression) -%}
+    {#- A text id that is a whole number within bigint ('123', '123.0'), as its digits; else
+        null. Integer-typed ids and such texts get the same key and the same text. -#}
+    case
+        when regexp_full_match(
+            nullif(trim(cast({{ expression }} as string)), ''), '-?(0|[1-9][0-9]{0,18})(\.0+)?'
+        )
+            and try_cast(split_part(trim(cast({{ expression }} as string)), '.', 1) as bigint)
+            is not null
+            then split_part(trim(cast({{ expression }} as string)), '.', 1)
+    end
+{%- endmacro %}
+
 {% macro default__key_text(expression) -%}
     {#- A key's canonical text: an integer without its .0, else the trimmed text. -#}
     case
         when {{ integer_typed(expression) }} then cast({{ expression }} as string)
-        when regexp_full_match(
-            nullif(trim(cast({{ expression }} as string)), ''), '-?(0|[1-9][0-9]{0,17})(\.0+)?'
-        )
-            then split_part(trim(cast({{ expression }} as string)), '.', 1)
+        when {{ integer_key_text(expression) }} is not null
+            then {{ integer_key_text(expression) }}
         else nullif(trim(cast({{ expression }} as string)), '')
     end
 {%- endmacro %}
@@ -200,10 +224,8 @@
     -#}
     case
         when {{ integer_typed(expression) }} then cast({{ expression }} as bigint)
-        when regexp_full_match(
-            nullif(trim(cast({{ expression }} as string)), ''), '-?(0|[1-9][0-9]{0,17})(\.0+)?'
-        )
-            then cast(split_part(trim(cast({{ expression }} as string)), '.', 1) as bigint)
+        when {{ integer_key_text(expression) }} is not null
+            then cast({{ integer_key_text(expression) }} as bigint)
         when nullif(trim(cast({{ expression }} as string)), '') is not null
             then -1 - cast(
                 md5_number_lower(trim(cast({{ expression }} as string))) >> 2 as bigint

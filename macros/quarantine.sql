@@ -55,14 +55,26 @@
     coalesce({{ key_expression }}, -9223372036854775808)
 {%- endmacro %}
 
-{% macro raw_rows_to_classify(source_relation, key_expression, groups_to_recheck) -%}
+{% macro row_hash(relation, entities) -%}
+    {#-
+        Hash of a raw row (the whole struct of `relation`) and of how the mapping reads the
+        `entities`: a change of format or value map reclassifies every stored row, since the
+        same raw text may now parse differently.
+    -#}
+    {%- set mapping = [] -%}
+    {%- for entity in entities -%}{%- do mapping.append(entity_spec(entity) or {}) -%}{%- endfor -%}
+    hash({{ relation }}, {{ string_literal(tojson(mapping)) }})
+{%- endmacro %}
+
+{% macro raw_rows_to_classify(source_relation, key_expression, groups_to_recheck, entities) -%}
     {#-
         The raw rows an incremental classified model classifies. A full build: all of them.
         An incremental one: every row of each key group whose raw rows differ from the stored
         ones (row count or sum of row hashes: new rows, new copies of old keys, edited rows) or
         that `groups_to_recheck` lists (a relation with key_group: stored rows whose verdict may
         change with other tables or the date). Classifying whole groups gives each row the
-        verdict a full build would. The model stores row_hash, hash(raw row), for this.
+        verdict a full build would. The model stores row_hash (macro row_hash over the same
+        `entities`, whose mapping it read) for this.
     -#}
     {%- if is_incremental() %}
     {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
@@ -81,7 +93,7 @@
             select
                 {{ key_group(key_expression) }} as key_group,
                 count(*) as row_count,
-                sum(hash({{ source_relation }})) as row_hash_sum
+                sum({{ row_hash(source_relation, entities) }}) as row_hash_sum
             from {{ source_relation }}
             group by 1
         ) as raw_groups

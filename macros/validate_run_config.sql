@@ -147,7 +147,8 @@
 {%- endmacro %}
 
 {% macro _activity_fields() -%}
-    {#- (entity, field) of every dated activity: what int_as_of_dates_resolved reads. -#}
+    {#- (entity, field) of every dated activity: what int_as_of_dates_resolved reads (customers'
+        snapshot dates for a customer snapshot's behaviour or spend). -#}
     {{ return([
         ('orders', 'ordered_at'),
         ('web_sessions', 'started_at'),
@@ -182,13 +183,17 @@
         dates the quarantine accepts. -#}
     {%- set parts = [] -%}
     {%- for entity, field in _activity_fields()
-        if has_entity(entity) and (entity != 'customers' or is_mapped('customers', field)) -%}
+        if has_entity(entity)
+        and (entity != 'customers' or source_behaviour() or source_category_spend()) -%}
         {%- set type = 'date' if field == 'snapshot_date' else 'timestamp' -%}
         {%- do parts.append(
             'select cast(' ~ parsed(entity, field, type) ~ ' as date) as activity_date'
             ~ ' from (' ~ mapped_rows(entity, [field]) ~ ') as rows'
         ) -%}
     {%- endfor -%}
+    {%- if not parts -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set bounds = run_query(
         'select cast(min(activity_date) as varchar), cast(max(activity_date) as varchar),'
         ~ ' cast(' ~ _sql_string(as_of_date) ~ ' as date) between min(activity_date)'

@@ -26,6 +26,8 @@ closed_sends as (
     cross join as_of_dates
     where
         cast(campaign_sends.sent_at as date) + {{ window_days }} <= as_of_dates.as_of_date
+        -- Messages sent, not offers (campaign responses, which record their own answer).
+        and campaign_sends.is_accepted is null
 ),
 
 converted_sends as (

@@ -69,11 +69,12 @@ send_conversions as (
     group by all
 ),
 
+-- Contacts are sends and offers (campaign responses): the cost is shared over both.
 campaign_totals as (
     select
         campaigns.campaign_id,
         campaigns.cost as campaign_cost,
-        count(*) as campaign_send_count
+        count(*) as campaign_contact_count
     from campaigns
     inner join sends_as_of on campaigns.campaign_id = sends_as_of.campaign_id
     group by all
@@ -85,7 +86,9 @@ per_segment as (
         memberships.segmentation,
         memberships.segment_id,
         any_value(send_flags.as_of_date) as as_of_date,
-        count(*) as send_count,
+        count(*) as contact_count,
+        -- A campaign response is an offer, not a message sent: it has no opens or clicks.
+        count(*) filter (where send_flags.is_accepted is null) as send_count,
         count(*) filter (where send_flags.is_opened) as opened_send_count,
         count(*) filter (where send_flags.is_clicked) as clicked_send_count,
         count(send_flags.is_accepted) as responded_send_count,
@@ -100,14 +103,14 @@ per_segment as (
     group by all
 ),
 
--- The campaign's cost shared over all its sends by the as-of date, pro rata to sends.
+-- The campaign's cost shared over all its contacts by the as-of date, pro rata.
 final as (
     select
         per_segment.*,
-        campaign_totals.campaign_send_count,
+        campaign_totals.campaign_contact_count,
         campaign_totals.campaign_cost,
-        campaign_totals.campaign_cost * per_segment.send_count
-        / campaign_totals.campaign_send_count as allocated_cost
+        campaign_totals.campaign_cost * per_segment.contact_count
+        / campaign_totals.campaign_contact_count as allocated_cost
     from per_segment
     inner join campaign_totals on per_segment.campaign_id = campaign_totals.campaign_id
 )

@@ -601,9 +601,17 @@ def predict_customer_lifetime_values(
         return _unfitted(frame, f"BG/NBD and Gamma-Gamma not fitted: {error}")
     alive = probability_alive(bgnbd, x, t_x, T)
     horizon = config.horizon_months * DAYS_PER_MONTH / config.time_unit_days
+    purchases = expected_purchases(bgnbd, horizon, x, t_x, T)
+    if not (np.isfinite(alive).all() and np.isfinite(purchases).all()):
+        return _unfitted(
+            frame,
+            "BG/NBD and Gamma-Gamma not fitted: the BG/NBD fit is degenerate (r "
+            f"{bgnbd.r:.3g}, alpha {bgnbd.alpha:.3g}, a {bgnbd.a:.3g}, b {bgnbd.b:.3g}) and "
+            "gives no finite prediction",
+        )
     frame = frame.assign(
         probability_alive=alive,
-        expected_purchases=expected_purchases(bgnbd, horizon, x, t_x, T),
+        expected_purchases=purchases,
         is_likely_churned=alive < config.churn_probability_alive_threshold,
         bgnbd_r=bgnbd.r,
         bgnbd_alpha=bgnbd.alpha,
@@ -615,19 +623,24 @@ def predict_customer_lifetime_values(
         gamma_gamma = fit_gamma_gamma(x, m)
     except ClvFitError as error:
         return _unfitted(frame, f"Gamma-Gamma not fitted (no spend prediction): {error}")
+    clv = customer_lifetime_value(
+        bgnbd,
+        gamma_gamma,
+        x,
+        t_x,
+        T,
+        m,
+        config.horizon_months,
+        config.monthly_discount_rate,
+        config.time_unit_days,
+    )
+    if not np.isfinite(clv).all():
+        return _unfitted(
+            frame, "Gamma-Gamma not fitted (no spend prediction): it gives no finite value"
+        )
     frame = frame.assign(
         expected_average_spend=expected_average_spend(gamma_gamma, x, m),
-        predicted_clv=customer_lifetime_value(
-            bgnbd,
-            gamma_gamma,
-            x,
-            t_x,
-            T,
-            m,
-            config.horizon_months,
-            config.monthly_discount_rate,
-            config.time_unit_days,
-        ),
+        predicted_clv=clv,
         gamma_gamma_p=gamma_gamma.p,
         gamma_gamma_q=gamma_gamma.q,
         gamma_gamma_v=gamma_gamma.gamma,

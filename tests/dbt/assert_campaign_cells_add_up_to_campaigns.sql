@@ -28,7 +28,9 @@ campaign_send_totals as (
     select
         campaigns.campaign_id,
         campaigns.cost,
-        count(*) as send_count
+        -- Messages; campaign responses (is_accepted) are offers, counted apart.
+        count(*) filter (where campaign_sends.is_accepted is null) as send_count,
+        count(campaign_sends.is_accepted) as offer_count
     from campaigns
     inner join campaign_sends on campaigns.campaign_id = campaign_sends.campaign_id
     cross join as_of_dates
@@ -55,6 +57,7 @@ expected as (
         campaign_send_totals.campaign_id,
         segmentations.segmentation,
         campaign_send_totals.send_count,
+        campaign_send_totals.offer_count,
         campaign_send_totals.cost,
         coalesce(attribution_totals.conversion_count, 0) as conversion_count,
         coalesce(attribution_totals.attributed_revenue, 0) as attributed_revenue
@@ -69,6 +72,7 @@ actual as (
         campaign_id,
         segmentation,
         sum(send_count) as send_count,
+        sum(responded_send_count) as offer_count,
         sum(allocated_cost) as allocated_cost,
         sum(conversion_count) as conversion_count,
         sum(attributed_revenue) as attributed_revenue
@@ -82,6 +86,8 @@ compared as (
         coalesce(expected.segmentation, actual.segmentation) as segmentation,
         expected.send_count as expected_send_count,
         actual.send_count as actual_send_count,
+        expected.offer_count as expected_offer_count,
+        actual.offer_count as actual_offer_count,
         expected.cost,
         actual.allocated_cost,
         expected.conversion_count as expected_conversion_count,

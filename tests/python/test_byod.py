@@ -144,6 +144,8 @@ def three_column_log(tmp_path_factory) -> tuple[Build, pd.DataFrame]:
     # Two bad rows: a date that is no date, and a negative amount.
     log.loc[len(log)] = ["C-00001", "not a date", 10.0]
     log.loc[len(log)] = ["C-00002", "2024-01-01 10:00:00", -5.0]
+    # A time with a UTC offset: 23:30 in New York is the next day in UTC.
+    log.loc[len(log)] = ["C-99999", "2024-06-30 23:30:00-05:00", 50.0]
     (folder / "exports").mkdir()
     log.to_csv(folder / "exports" / "orders.csv", index=False)
     return build(folder, MINIMAL_MAPPING), log
@@ -197,7 +199,9 @@ def test_text_customer_ids_are_kept_as_the_source_wrote_them(three_column_log):
     ids = {row[0] for row in built.query("select source_customer_id from marts.dim_customers")}
     assert ids == set(log["CustomerNo"])
     # Signed up on the day of their first order.
-    first = pd.to_datetime(log["InvoiceDate"], errors="coerce").groupby(log["CustomerNo"]).min()
+    times = pd.to_datetime(log["InvoiceDate"], errors="coerce", format="ISO8601", utc=True)
+    first = times.dt.tz_localize(None).groupby(log["CustomerNo"]).min()
+    assert first["C-99999"].date().isoformat() == "2024-07-01"
     signups = dict(built.query("select source_customer_id, signup_date from marts.dim_customers"))
     assert all(signups[c] == first[c].date() for c in first.index)
 
@@ -466,6 +470,13 @@ def test_wide_campaign_responses_give_response_rates_per_segment(customer_snapsh
     for name, column in columns.items():
         accepted = (kept[column].astype(str) == "1").sum()
         assert totals[name] == (offered[name], accepted), name
+    # Offers are contacts, not messages sent.
+    assert (
+        built.scalar(
+            "select sum(send_count) from intermediate.int_campaign_sends_aggregated_to_segments"
+        )
+        == 0
+    )
     published = built.query(
         "select response_rate, accepted_offer_count, offer_count"
         " from marts.fct_campaign_segment_performance where not is_suppressed"
@@ -491,6 +502,8 @@ TINY_MAPPING = """
 name: tiny
 orders:
   path: sales.csv
+  # The export repeats a row; identical rows count once.
+  distinct: true
   columns:
     customer_id: Customer
     ordered_at: Date
@@ -509,7 +522,7 @@ def tiny_shop(tmp_path_factory) -> Build:
     folder = tmp_path_factory.mktemp("tiny")
     pd.DataFrame(
         {
-            "Customer": [1, 1, 2, 3, 3, 4],
+            "Customer": [1, 1, 2, 3, 3, 4, 4],
             "Date": [
                 "2024-01-02",
                 "2024-03-04",
@@ -517,8 +530,9 @@ def tiny_shop(tmp_path_factory) -> Build:
                 "2024-02-01",
                 "2024-05-01",
                 "2024-04-01",
+                "2024-04-01",
             ],
-            "Amount": [10, 12, 30, 5, 7, 100],
+            "Amount": [10, 12, 30, 5, 7, 100, 100],
         }
     ).to_csv(folder / "sales.csv", index=False)
     return build(folder, TINY_MAPPING)
@@ -527,6 +541,7 @@ def tiny_shop(tmp_path_factory) -> Build:
 def test_too_few_customers_for_k_leave_the_k_means_columns_null(tiny_shop):
     assert_built(tiny_shop)
     assert_rows_accounted(tiny_shop, "customers", 4)
+    assert_rows_accounted(tiny_shop, "order_lines", 6)  # 7 rows, one an exact repeat
     assert "k-means segments not fitted: only 4 customers" in tiny_shop.output
     assert_every_customer_segmented(tiny_shop, 4, kmeans=False)
     message = tiny_shop.scalar("select fit_message from marts.fct_segment_model_runs")
@@ -684,9 +699,11 @@ campaign_responses:
 def duckdb_tables(tmp_path_factory) -> tuple[Build, pd.DataFrame, pd.DataFrame]:
     folder = tmp_path_factory.mktemp("duckdb_tables")
     rng = np.random.default_rng(14)
+    # Ids of 19 digits: typed BIGINT in one table, text in the other, still one customer.
+    first_id = 1_000_000_000_000_000_000
     transactions = pd.DataFrame(
         {
-            "client": rng.integers(1, 201, 1500),
+            "client": first_id + rng.integers(1, 201, 1500),
             "booked_at": pd.Timestamp("2024-01-01")
             + pd.to_timedelta(rng.integers(0, 365 * 24, 1500), unit="h"),
             "amount": rng.gamma(2, 50, 1500).round(2),
@@ -694,7 +711,7 @@ def duckdb_tables(tmp_path_factory) -> tuple[Build, pd.DataFrame, pd.DataFrame]:
     )
     calls = pd.DataFrame(
         {
-            "client": rng.choice(np.arange(1, 201), 160, replace=False).astype(str),
+            "client": (first_id + rng.choice(np.arange(1, 201), 160, replace=False)).astype(str),
             "campaign": rng.choice(["term deposit", "credit card"], 160),
             "outcome": rng.choice(["yes", "no"], 160, p=[0.2, 0.8]),
             "called_on": "2024-06-01",
@@ -713,6 +730,8 @@ def test_tables_in_a_duckdb_database_build_like_files(duckdb_tables):
     assert_rows_accounted(built, "order_lines", len(transactions))
     assert_rows_accounted(built, "campaign_sends", len(calls))
     assert_every_customer_segmented(built, transactions["client"].nunique())
+    ids = {row[0] for row in built.query("select customer_id from marts.dim_customers")}
+    assert ids == set(transactions["client"])
 
 
 def test_a_call_list_gives_response_rates_per_campaign(duckdb_tables):
@@ -730,3 +749,25 @@ def test_no_kept_activity_stops_the_build_saying_why(tmp_path):
     built = build(tmp_path, TINY_MAPPING.replace("name: tiny", "name: empty"))
     assert built.result.returncode != 0
     assert "Source empty has no kept activity to compute features as of" in built.output
+
+
+def test_an_as_of_date_is_checked_against_a_snapshot_date(customer_snapshot):
+    """A snapshot-only source has one activity date, its snapshot date."""
+    built, _ = customer_snapshot
+
+    def as_of(date: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [
+                sys.executable, "-m", "segwarehouse.sources", "dbt",
+                str(built.folder / "mapping.yml"), "--warehouse", str(built.warehouse),
+                "--as-of", date, "--", "run", "--select", "int_as_of_dates_resolved",
+            ],
+            cwd=PROJECT_DIR, capture_output=True, text=True,
+        )  # fmt: skip
+
+    on_the_date = as_of("2014-10-04")
+    assert on_the_date.returncode == 0, on_the_date.stdout[-3000:]
+    before = as_of("2014-06-30")
+    assert before.returncode != 0
+    assert "is outside the data" in before.stdout
+    assert "2014-10-04 and 2014-10-04" in before.stdout

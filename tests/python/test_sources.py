@@ -193,6 +193,33 @@ def test_the_command_line_name_and_root_override_the_file(shop, tmp_path_factory
             id="email-events-without-sends",
         ),
         pytest.param(
+            textwrap.dedent(
+                """
+                name: s
+                orders: {path: o.csv, columns: {customer_id: C, ordered_at: D, amount: T}}
+                customers: {path: c.csv, columns: {customer_id: ID}, attributes: {group: G}}
+                """
+            ),
+            "customers.attributes.group: 'group' is a SQL keyword",
+            id="attribute-named-like-a-keyword",
+        ),
+        pytest.param(
+            textwrap.dedent(
+                """
+                name: s
+                orders:
+                  path: o.csv
+                  columns:
+                    customer_id: C
+                    ordered_at: D
+                    amount: T
+                    status: {column: S, values: {yes: completed}}
+                """
+            ),
+            "the key True is what YAML makes of an unquoted yes",
+            id="unquoted-yes-in-a-value-map",
+        ),
+        pytest.param(
             "name: s\norders: {path: o.csv, columns: {customer_id: C, ordered_at: D, "
             "amount: T}}\nsettings: {quarantine_earliest: '1990-01-01'}\n",
             "settings: unknown key 'quarantine_earliest' (did you mean "
@@ -273,8 +300,13 @@ def test_a_whitespace_separated_file_without_header_gets_column_numbers(tmp_path
 
 def test_an_attribute_is_a_number_when_its_values_are(tmp_path):
     pd.DataFrame(
-        {"ID": [1, 2, 3], "Income": ["58138", "46344", ""], "Education": ["PhD", "Basic", "PhD"]}
-    ).to_csv(tmp_path / "crm.csv", index=False)
+        {
+            "ID": [1, 2, 3],
+            "Income": ["58138", "46344", ""],
+            "Education": ["PhD", "Basic", "PhD"],
+            "Spend": ["520,50", "12", "3,25"],
+        }
+    ).to_csv(tmp_path / "crm.csv", sep=";", index=False)
     pd.DataFrame({"ID": [1], "Date": ["2024-01-01"], "Total": [1]}).to_csv(
         tmp_path / "o.csv", index=False
     )
@@ -285,13 +317,19 @@ def test_an_attribute_is_a_number_when_its_values_are(tmp_path):
         orders: {path: o.csv, columns: {customer_id: ID, ordered_at: Date, amount: Total}}
         customers:
           path: crm.csv
+          delimiter: ";"
+          decimal_separator: ","
           columns: {customer_id: ID}
-          attributes: {income: Income, education: Education, tier: {column: Education, type: text}}
+          attributes:
+            income: Income
+            education: Education
+            tier: {column: Education, type: text}
+            spend: Spend
         """,
     )
     mapping, _ = probe(load_mapping(path))
     types = {a.name: a.type for a in mapping.entities["customers"].attributes}
-    assert types == {"income": "number", "education": "text", "tier": "text"}
+    assert types == {"income": "number", "education": "text", "tier": "text", "spend": "number"}
 
 
 def test_the_generator_mapping_reads_every_field_of_every_file():
@@ -355,3 +393,91 @@ def test_the_readme_lists_the_fields_of_the_catalogue():
     readme = (PROJECT_DIR / "README.md").read_text()
     table = readme.split("<!-- fields:start -->\n")[1].split("\n<!-- fields:end -->")[0]
     assert table == fields_markdown()
+
+
+def test_a_time_with_a_utc_offset_is_read_in_utc_and_fractional_counts_do_not_parse(tmp_path):
+    """The probe reads values as staging does: '23:30-05:00' is 04:30 UTC the next day, not
+    23:30 (DuckDB's plain cast drops offsets); a quantity of 1.5 is not a whole number."""
+    pd.DataFrame(
+        {
+            "Customer": ["a", "b", "c"],
+            "At": ["2024-03-05 23:30:00-05:00", "2024-03-05 14:22:10 +0100", "2024-03-05"],
+            "Qty": ["1", "1.5", "2"],
+            "Total": [1, 2, 3],
+        }
+    ).to_csv(tmp_path / "log.csv", index=False)
+    path = write_mapping(
+        tmp_path,
+        """
+        name: zoned
+        orders:
+          path: log.csv
+          columns: {customer_id: Customer, ordered_at: At, quantity: Qty, amount: Total}
+        """,
+    )
+    mapping, report = probe(load_mapping(path))
+    assert any("orders.columns.quantity: 1 of 3" in warning for warning in report.warnings)
+    from segwarehouse.sources.probe import _parse_sql
+
+    source = mapping.entities["orders"].fields["ordered_at"]
+    parsed = _parse_sql('"At"', "timestamp", source)
+    csv = tmp_path / "log.csv"
+    times = duckdb.execute(f"select {parsed} from read_csv('{csv}', all_varchar = true)").fetchall()
+    assert [t[0].isoformat() for t in times] == [
+        "2024-03-06T04:30:00",
+        "2024-03-05T13:22:10",
+        "2024-03-05T00:00:00",
+    ]
+
+
+def test_mistakes_in_the_data_s_options_are_messages_not_tracebacks(shop, tmp_path):
+    bad_format = write_mapping(
+        shop, MINIMAL.replace("  path: exports", "  timestamp_format: '%Q-%d'\n  path: exports")
+    )
+    with pytest.raises(MappingError, match=r"orders.columns.ordered_at: cannot read column"):
+        probe(load_mapping(bad_format))
+    missing_database = write_mapping(
+        tmp_path,
+        """
+        name: s
+        orders:
+          database: nowhere.duckdb
+          table: sales.orders
+          columns: {customer_id: C, ordered_at: D, amount: T}
+        """,
+    )
+    with pytest.raises(MappingError, match="cannot open a DuckDB database it names"):
+        probe(load_mapping(missing_database))
+
+
+def test_dates_given_to_vars_reach_dbt_as_text(shop, capsys):
+    path = write_mapping(shop, MINIMAL)
+    with pytest.raises(SystemExit, match="--vars is not valid YAML"):
+        sources_main(["spec", str(path), "--vars", "{as_of_date: [2025"])
+    from segwarehouse.sources.cli import _user_vars
+
+    assert _user_vars("{as_of_date: 2025-06-30}") == {"as_of_date": "2025-06-30"}
+
+
+def test_a_table_of_the_warehouse_itself_is_read_from_it(tmp_path):
+    from segwarehouse.sources.cli import prepare
+
+    path = write_mapping(
+        tmp_path,
+        """
+        name: inhouse
+        orders:
+          table: raw.orders
+          columns: {customer_id: c, ordered_at: d, amount: a}
+        """,
+    )
+    warehouse = tmp_path / "warehouse.duckdb"
+    with pytest.raises(MappingError, match="which does not exist yet"):
+        prepare(path, warehouse=warehouse)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema raw")
+        connection.execute(
+            "create table raw.orders as select 1 as c, timestamp '2024-01-01' as d, 9.5 as a"
+        )
+    _, report = prepare(path, warehouse=warehouse)
+    assert report.tables[0].row_count == 1

@@ -1,10 +1,13 @@
 {#- The post-hook stops the build when most rows are quarantined (check_quarantined_share). -#}
 {{ config(post_hook="{{ check_quarantined_share() }}") }}
 {%- set fields = mapped_fields('campaign_sends') -%}
-{#- Sends carry sent_at; campaign responses (is_response) their responded_at in its place. -#}
-{%- set sent_at_spec = field_spec('campaign_sends', 'sent_at')
-    if has_entity('campaign_sends') or source_spec().get('same_names')
-    else field_spec('campaign_responses', 'responded_at') -%}
+{#- Sends carry sent_at; campaign responses (is_response) their responded_at in its place,
+    each read with its own table's format. -#}
+{%- set send_time = parse_value('sent_at', 'timestamp', field_spec('campaign_sends', 'sent_at')) -%}
+{%- set response_time = parse_value(
+    'sent_at', 'timestamp', field_spec('campaign_responses', 'responded_at')
+) -%}
+{%- set sent_at = 'case when is_response then ' ~ response_time ~ ' else ' ~ send_time ~ ' end' -%}
 {%- set key = mapped_key('campaign_send_id') -%}
 
 {%- set rules = [
@@ -56,7 +59,9 @@ stored_groups_to_recheck as (
 {% endif %}
 
 batch as (
-    {{ raw_rows_to_classify('source', key, 'stored_groups_to_recheck') }}
+    {{ raw_rows_to_classify(
+        'source', key, 'stored_groups_to_recheck', ['campaign_sends', 'campaign_responses']
+    ) }}
 ),
 
 typed as (
@@ -66,21 +71,21 @@ typed as (
         {{ key }} as campaign_send_id,
         {{ mapped_key('campaign_id') }} as campaign_id,
         {{ mapped_key('customer_id') }} as customer_id,
-        {{ parse_value('sent_at', 'timestamp', sent_at_spec) }} as sent_at,
+        {{ sent_at }} as sent_at,
         {{ parse_value('is_accepted', 'boolean') }} as is_accepted,
         is_response,
         cast(null as double) as row_amount,
         (
-            {{ is_unparseable('sent_at', 'timestamp', sent_at_spec) }}
+            (sent_at is not null and {{ sent_at }} is null)
             or {{ is_unparseable('is_accepted', 'boolean') }}
         ) as has_unparseable_value,
         case
-            when {{ is_unparseable('sent_at', 'timestamp', sent_at_spec) }}
+            when sent_at is not null and {{ sent_at }} is null
                 then 'sent_at does not parse as timestamp'
             else 'is_accepted does not parse as boolean'
         end as unparseable_detail,
         {{ key_row_count(key) }},
-        hash(batch) as row_hash,
+        {{ row_hash('batch', ['campaign_sends', 'campaign_responses']) }} as row_hash,
         batch as raw_struct
     from batch
 ),

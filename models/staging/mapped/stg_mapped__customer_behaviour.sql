@@ -21,8 +21,8 @@ final as (
         customer_id,
         {{ leading_columns(columns) }}snapshot_date
     from customers
-    -- Without precomputed behaviour, no rows.
-    where {{ 'true' if behaviour else 'false' }}
+    -- Without precomputed behaviour or spend, no rows.
+    where {{ 'true' if behaviour or source_category_spend() else 'false' }}
 )
 
 select * from final

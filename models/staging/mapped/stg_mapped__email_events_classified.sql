@@ -45,7 +45,7 @@ stored_groups_to_recheck as (
 {% endif %}
 
 batch as (
-    {{ raw_rows_to_classify('source', key, 'stored_groups_to_recheck') }}
+    {{ raw_rows_to_classify('source', key, 'stored_groups_to_recheck', ['email_events']) }}
 ),
 
 typed as (
@@ -60,7 +60,7 @@ typed as (
         {{ unparseable_fields('email_events', types) }} as has_unparseable_value,
         {{ unparseable_detail('email_events', types) }} as unparseable_detail,
         {{ key_row_count(key) }},
-        hash(batch) as row_hash,
+        {{ row_hash('batch', ['email_events']) }} as row_hash,
         batch as raw_struct
     from batch
 ),

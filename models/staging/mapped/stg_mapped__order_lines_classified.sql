@@ -76,7 +76,7 @@ stored_groups_to_recheck as (
 {% endif %}
 
 batch as (
-    {{ raw_rows_to_classify('source', key, 'stored_groups_to_recheck') }}
+    {{ raw_rows_to_classify('source', key, 'stored_groups_to_recheck', [entity]) }}
 ),
 
 typed as (
@@ -93,7 +93,7 @@ typed as (
         {{ unparseable_fields(entity, types) }} as has_unparseable_value,
         {{ unparseable_detail(entity, types) }} as unparseable_detail,
         {{ key_row_count(key) }},
-        hash(batch) as row_hash,
+        {{ row_hash('batch', [entity]) }} as row_hash,
         batch as raw_struct
     from batch
 ),

@@ -59,7 +59,7 @@ stored_groups_to_recheck as (
 {% endif %}
 
 batch as (
-    {{ raw_rows_to_classify('source', key, 'stored_groups_to_recheck') }}
+    {{ raw_rows_to_classify('source', key, 'stored_groups_to_recheck', ['web_sessions']) }}
 ),
 
 typed as (
@@ -76,7 +76,7 @@ typed as (
         {{ unparseable_fields('web_sessions', types) }} as has_unparseable_value,
         {{ unparseable_detail('web_sessions', types) }} as unparseable_detail,
         {{ key_row_count(key) }},
-        hash(batch) as row_hash,
+        {{ row_hash('batch', ['web_sessions']) }} as row_hash,
         batch as raw_struct
     from batch
 ),

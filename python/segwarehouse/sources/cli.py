@@ -49,14 +49,33 @@ def dbt_vars(mapping: SourceMapping, extra: dict[str, Any] | None = None) -> dic
     return {**mapping.settings, "source": spec, **(extra or {})}
 
 
+def reads_the_warehouse(mapping: SourceMapping) -> bool:
+    """Whether the source reads tables of its own warehouse (format duckdb, no database)."""
+    return any(t.format == "duckdb" and t.database is None for t in mapping.all_tables().values())
+
+
 def prepare(
     mapping_file: Path | str,
     *,
     name: str | None = None,
     root: Path | str | None = None,
+    warehouse: Path | None = None,
 ) -> tuple[SourceMapping, ProbeReport]:
     """Read the mapping and check it against its data (MappingError when wrong)."""
     mapping = load_mapping(mapping_file, name=name, root=root, project_dir=PROJECT_DIR)
+    warehouse = warehouse or warehouse_path(mapping)
+    if reads_the_warehouse(mapping):
+        if not warehouse.exists():
+            raise MappingError(
+                f"{mapping.path}: a table without `database:` is read from the source's own "
+                f"warehouse, {warehouse}, which does not exist yet: load the table there, or "
+                "name the DuckDB file that holds it with `database:`"
+            )
+        try:
+            with duckdb.connect(str(warehouse), read_only=True) as connection:
+                return probe(mapping, connection)
+        except duckdb.IOException as error:
+            raise MappingError(f"cannot open {warehouse}: {str(error).splitlines()[0]}") from error
     with duckdb.connect() as connection:
         return probe(mapping, connection)
 
@@ -112,14 +131,17 @@ def run_dbt(
 
 
 def _user_vars(text: str | None) -> dict[str, Any]:
+    """--vars as dbt gets them: a YAML mapping, dates as 'YYYY-MM-DD'."""
     if not text:
         return {}
-    given = yaml.safe_load(text)
+    example = "'{as_of_date: 2025-06-30}'"
+    try:
+        given = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise SystemExit(f"--vars is not valid YAML ({error}); e.g. {example}") from error
     if not isinstance(given, dict):
-        raise SystemExit(
-            f"--vars must be a YAML mapping such as '{{as_of_date: 2025-06-30}}', got {text!r}"
-        )
-    return given
+        raise SystemExit(f"--vars must be a YAML mapping such as {example}, got {text!r}")
+    return json.loads(json.dumps(given, default=str))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -169,7 +191,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
             report = ProbeReport()
         else:
-            mapping, report = prepare(args.mapping, name=args.name, root=args.root)
+            mapping, report = prepare(
+                args.mapping, name=args.name, root=args.root, warehouse=args.warehouse
+            )
     except MappingError as error:
         raise SystemExit(f"mapping error: {error}") from error
     extra = _user_vars(args.vars)
@@ -190,6 +214,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     warehouse = (args.warehouse or warehouse_path(mapping)).resolve()
     if args.reset:
+        if reads_the_warehouse(mapping):
+            raise SystemExit(
+                f"--reset would delete {warehouse}, and with it the tables this source reads "
+                "from it (a table without `database:`); move them to a DuckDB file of their "
+                "own and name it with `database:`, or drop the warehouse's other schemas by hand"
+            )
         for path in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
             path.unlink(missing_ok=True)
         print(f"reset: deleted {warehouse}")

@@ -20,6 +20,7 @@ segwarehouse.sources.probe.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import re
@@ -29,6 +30,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import yaml
 
 from segwarehouse.sources.catalog import (
@@ -85,6 +87,15 @@ RESERVED_ATTRIBUTE_NAMES = frozenset(
         "source_customer_id",
     }
 )
+
+
+@functools.cache
+def sql_keywords() -> frozenset[str]:
+    """Words SQL reserves: an attribute (a column of the marts) may not be one."""
+    rows = duckdb.execute(
+        "select keyword_name from duckdb_keywords() where keyword_category != 'unreserved'"
+    ).fetchall()
+    return frozenset(row[0].lower() for row in rows)
 
 
 class MappingError(ValueError):
@@ -658,6 +669,12 @@ def _attributes(
             raise reader.fail(
                 place, "attribute names are lower_snake_case: they become feature columns"
             )
+        if attribute_name in sql_keywords():
+            raise reader.fail(
+                place,
+                f"{attribute_name!r} is a SQL keyword and would break queries of the marts; "
+                f"choose another name, e.g. {attribute_name}_value",
+            )
         if attribute_name in RESERVED_ATTRIBUTE_NAMES:
             raise reader.fail(
                 place,
@@ -677,10 +694,11 @@ def _attributes(
                     f"{place}.type", f"must be number or text, got {attribute_type!r}"
                 )
             spec = {key: value for key, value in spec.items() if key != "type"}
+        # Read as a number when it is one, so the decimal separator applies.
         source = _field_source(
             reader,
             place,
-            Field(attribute_name, "text", "", summable=True),
+            Field(attribute_name, "number", "", summable=True),
             spec,
             formats,
             decimal_separator == ",",
@@ -728,7 +746,18 @@ def _field_source(
     if "columns" in spec:
         return _field_source(reader, where, catalog_field, spec["columns"], formats, decimal_comma)
     column = reader.text(f"{where}.column", spec["column"])
-    values_map = reader.mapping(f"{where}.values", spec.get("values") or {})
+    values_map = spec.get("values") or {}
+    if not isinstance(values_map, Mapping):
+        raise reader.fail(
+            f"{where}.values", f"must map source values to values, got {values_map!r}"
+        )
+    for source_value in values_map:
+        if isinstance(source_value, bool) or source_value is None:
+            raise reader.fail(
+                f"{where}.values",
+                f"the key {source_value!r} is what YAML makes of an unquoted yes, no, on, off, "
+                'true, false or null: quote it ("yes": true) to match the text in the data',
+            )
     values = []
     other: Any = None
     has_other = False

@@ -68,11 +68,28 @@ def _parse_sql(expression: str, field_type: str, source: FieldSource) -> str | N
     if field_type in ("timestamp", "date"):
         if source.format:
             parsed = f"try_strptime({text}, {sql_string(source.format)})"
-            return parsed if field_type == "timestamp" else f"cast({parsed} as date)"
+            return f"cast({parsed} as {field_type})"
+        if field_type == "timestamp":
+            # As staging reads it (macro parse_value): text with a UTC offset, in UTC.
+            offset = r"'\s*([+-][0-9]{2}):?([0-9]{2})$', '\1:\2'"
+            return (
+                f"case when typeof({expression}) like 'TIMESTAMP%' or typeof({expression}) = 'DATE'"
+                f" then try_cast({expression} as timestamp) else cast(try_cast(regexp_replace("
+                f"{text}, {offset}) as timestamptz) as timestamp) end"
+            )
         return f"try_cast({expression} as {field_type})"
-    if field_type in ("decimal", "number", "integer"):
+    if field_type == "integer":
+        # Whole numbers only, as staging reads them ('1.5' and '1,000' do not parse).
+        decimals = "," if source.decimal_comma else "\\."
+        return (
+            f"case when typeof({expression}) in ('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT')"
+            f" then try_cast({expression} as integer)"
+            f" when regexp_full_match({text}, '[+-]?[0-9]{{1,9}}({decimals}0*)?')"
+            f" then cast(regexp_extract({text}, '^[+-]?[0-9]+') as integer) end"
+        )
+    if field_type in ("decimal", "number"):
         value = f"replace({text}, ',', '.')" if source.decimal_comma else expression
-        target = {"decimal": "decimal(18, 2)", "number": "double", "integer": "integer"}
+        target = {"decimal": "decimal(18, 2)", "number": "double"}
         return f"try_cast({value} as {target[field_type]})"
     if field_type == "boolean":
         return f"try_cast({expression} as boolean)"
@@ -147,16 +164,33 @@ def probe(
 ) -> tuple[SourceMapping, ProbeReport]:
     """Check the mapping against its data; return it completed (names, attribute types)."""
     connection = connection or duckdb.connect()
+    # Zoned times become UTC, as in the warehouse (profiles.yml sets the same).
+    connection.execute("set timezone = 'UTC'")
     report = ProbeReport()
     tables = mapping.all_tables()
-    attach(connection, tables.values())
+    try:
+        attach(connection, tables.values())
+    except duckdb.Error as error:
+        raise MappingError(
+            f"{mapping.path}: cannot open a DuckDB database it names: {str(error).splitlines()[0]}"
+        ) from error
     resolved_tables: dict[str, TableSource] = {}
     column_types: dict[str, dict[str, str]] = {}
     for name, table in tables.items():
         resolved, types = _describe(connection, mapping, name, table)
         resolved_tables[name] = resolved
         column_types[name] = types
-        row_count = connection.execute(f"select count(*) from {reader_sql(resolved)}").fetchone()[0]
+        try:
+            row_count = connection.execute(
+                f"select count(*) from {reader_sql(resolved)}"
+            ).fetchone()[0]
+        except duckdb.Error as error:
+            # A malformed line beyond what DuckDB sampled to sniff the file.
+            raise MappingError(
+                f"{mapping.path}: {name}: cannot read every row of {resolved.location}: "
+                f"{str(error).splitlines()[0]} (check delimiter, quote and header, or fix the "
+                "file)"
+            ) from error
         report.tables.append(TableReport(name, resolved.location, int(row_count), list(types)))
     if mapping.staging != "mapped":
         return dataclasses.replace(mapping, tables=resolved_tables), report
@@ -216,12 +250,19 @@ def _check_parse(
         return
     sample = f"(select * from {reader_sql(table)} limit {SAMPLE_ROWS})"
     present = f"nullif(trim(cast({value} as varchar)), '') is not null"
-    counts = connection.execute(
-        f"select count(*) filter (where {present}), "
-        f"count(*) filter (where {present} and {parsed} is null), "
-        f"list(distinct cast({value} as varchar)) filter (where {present} and {parsed} is null)"
-        f"[1:5] from {sample}"
-    ).fetchone()
+    try:
+        counts = connection.execute(
+            f"select count(*) filter (where {present}), "
+            f"count(*) filter (where {present} and {parsed} is null), "
+            f"list(distinct cast({value} as varchar)) filter (where {present} and {parsed} is"
+            f" null)[1:5] from {sample}"
+        ).fetchone()
+    except duckdb.Error as error:
+        hint = f" (is {source.format!r} a strftime format?)" if source.format else ""
+        raise MappingError(
+            f"{mapping.path}: {where}: cannot read column {', '.join(source.columns)!r} of "
+            f"{table.location} as a {field_type}{hint}: {str(error).splitlines()[0]}"
+        ) from error
     present_count, bad_count, examples = counts
     if not bad_count:
         return
@@ -261,9 +302,10 @@ def _attribute_type(
            for c in source.columns) and not source.values:  # fmt: skip
         return "number"
     value = _value_sql(source)
+    number = _parse_sql(value, "number", source)
     present, numeric = connection.execute(
         f"select count(*) filter (where nullif(trim(cast({value} as varchar)), '') is not null), "
-        f"count(*) filter (where try_cast({value} as double) is not null) "
+        f"count(*) filter (where {number} is not null) "
         f"from (select * from {reader_sql(table)} limit {SAMPLE_ROWS})"
     ).fetchone()
     if present and numeric >= NUMERIC_ATTRIBUTE_SHARE * present:
