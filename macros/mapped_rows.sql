@@ -7,7 +7,7 @@
 -#}
 
 {% macro mapped_rows(entity, fields) -%}
-    {%- if entity == 'orders' and has_entity('orders') and not has_entity('order_lines') -%}
+    {%- if entity == 'orders' and orders_are_a_log() -%}
         {{ log_orders_rows(fields) }}
     {%- elif entity == 'order_lines' and not has_entity('order_lines') -%}
         {{ log_lines_rows(fields) if has_entity('orders') else empty_rows(fields) }}

@@ -39,7 +39,9 @@
 
 {% macro source_value(spec) -%}
     {%- if spec['kind'] == 'column' -%}
-        {%- set column = quoted_column(spec['column']) -%}
+        {#- lowercase: text compared without case, e.g. email addresses as ids. -#}
+        {%- set column = 'lower(cast(' ~ quoted_column(spec['column']) ~ ' as string))'
+            if spec.get('lowercase') else quoted_column(spec['column']) -%}
         {%- set value = column -%}
         {%- if spec.get('values') or 'other' in spec -%}
             {%- set value -%}
@@ -115,22 +117,44 @@
     {%- elif type == 'integer' -%}
         {#- Whole numbers only: DuckDB's try_cast rounds '1.5' to 2, which would keep a row
             another engine (or a reader) sees as wrong. -#}
+        {%- set digits = ungrouped(text, spec) -%}
         case
             when {{ integer_typed(expression) }} then try_cast({{ expression }} as integer)
             when regexp_full_match(
-                {{ text }}, '[+-]?[0-9]{1,9}({{ ',' if spec.get('decimal_comma') else '\\.' }}0*)?'
+                {{ digits }}, '[+-]?[0-9]{1,9}({{ ',' if spec.get('decimal_comma') else '\\.' }}0*)?'
             )
-                then cast(regexp_extract({{ text }}, '^[+-]?[0-9]+') as integer)
+                then cast(regexp_extract({{ digits }}, '^[+-]?[0-9]+') as integer)
         end
     {%- elif type in ('decimal', 'number') -%}
         {%- set target_type = {'decimal': 'decimal(18, 2)', 'number': 'double'}[type] -%}
         {%- if spec.get('decimal_comma') -%}
-            try_cast(replace({{ text }}, ',', '.') as {{ target_type }})
+            try_cast(replace({{ ungrouped(text, spec) }}, ',', '.') as {{ target_type }})
+        {%- elif spec.get('thousands') -%}
+            try_cast({{ ungrouped(text, spec) }} as {{ target_type }})
         {%- else -%}
             try_cast({{ expression }} as {{ target_type }})
         {%- endif -%}
     {%- else -%}
         try_cast({{ expression }} as {{ type }})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro ungrouped(text, spec) -%}
+    {#- A number's text without its thousands separator (spec 'thousands'), when its digits
+        are grouped in threes ('1.234.567,5'); any other text is left to fail the parse. -#}
+    {%- set separator = spec.get('thousands') -%}
+    {%- if separator -%}
+        {%- set decimal = ',' if spec.get('decimal_comma') else '\\.' -%}
+        case
+            when regexp_full_match(
+                {{ text }},
+                {{ string_literal('[+-]?[0-9]{1,3}([' ~ separator ~ '][0-9]{3})+(' ~ decimal ~ '[0-9]*)?') }}
+            )
+                then replace({{ text }}, {{ string_literal(separator) }}, '')
+            else {{ text }}
+        end
+    {%- else -%}
+        {{ text }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -189,7 +189,9 @@
 {%- endmacro %}
 
 {% macro not_one_of_detail(column_name, values) -%}
-    {{ string_literal(column_name ~ ' is not one of ' ~ values | join(', ')) }}
+    {#- Names the value, so that a missing entry of the mapping's value map shows. -#}
+    {{ string_literal(column_name ~ ' "') }} || {{ column_name }}
+    || {{ string_literal('" is not one of ' ~ values | join(', ')) }}
 {%- endmacro %}
 
 {% macro before_earliest_detail(column_name) -%}

@@ -108,6 +108,11 @@
     {{ return((customers or {}).get('category_spend', [])) }}
 {%- endmacro %}
 
+{% macro orders_are_a_log() -%}
+    {#- The orders are a transaction log: mapped, with their lines' fields on each row. -#}
+    {{ return(has_entity('orders') and lines_entity() == 'orders') }}
+{%- endmacro %}
+
 {% macro lines_entity() -%}
     {#- Where order lines' fields are mapped: order_lines, or orders when the orders are a
         transaction log (one line per row). -#}
@@ -149,6 +154,29 @@
     {%- for column in columns -%}
         {{ column }},{{ '\n' ~ ' ' * indent }}
     {%- endfor -%}
+{%- endmacro %}
+
+{% macro accepted_values(entity, field) -%}
+    {#- The values a text field may take (after the value map, lower-cased); any other is
+        quarantined as invalid_value. The catalogue of segwarehouse.sources lists the same
+        (a test compares them), so the mapping check can name the values that will fail. -#}
+    {{ return({
+        'customers': {
+            'gender': ['female', 'male', 'non_binary', 'undisclosed'],
+            'acquisition_channel': [
+                'organic_search', 'paid_search', 'social', 'referral', 'email', 'affiliate',
+                'store',
+            ],
+        },
+        'orders': {
+            'channel': ['web', 'app', 'store'],
+            'status': ['completed', 'returned', 'cancelled'],
+        },
+        'campaigns': {'channel': ['email', 'sms', 'push']},
+        'email_events': {'event_type': ['delivered', 'opened', 'clicked', 'unsubscribed']},
+        'web_sessions': {'device': ['desktop', 'mobile', 'tablet']},
+        'experiment_assignments': {'variant': ['control', 'treatment']},
+    }[entity][field]) }}
 {%- endmacro %}
 
 {% macro mapped_fields(entity) -%}

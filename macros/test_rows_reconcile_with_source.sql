@@ -1,8 +1,11 @@
-{% test rows_reconcile_with_source(model, entity, quarantine_model='stg_mapped__quarantined_rows') %}
+{% test rows_reconcile_with_source(
+    model, entity, quarantine_model='stg_mapped__quarantined_rows', source_tables=none
+) %}
     {#-
         Nothing silently dropped: fails unless the entity's raw rows (as the mapping reads
         them from the source, derived ones included) equal the model's kept rows plus the
-        quarantined rows of that entity.
+        quarantined rows of that entity (of `source_tables`, when its rows come from several
+        raw tables, e.g. campaign sends and responses).
     -#}
     with
 
@@ -18,7 +21,11 @@
     quarantined_rows as (
         select count(*) as row_count
         from {{ ref(quarantine_model) }}
-        where source_table = '{{ entity }}'
+        where source_table in (
+            {%- for table in source_tables or [entity] %}
+            '{{ table }}'{{ ',' if not loop.last }}
+            {%- endfor %}
+        )
     )
 
     select

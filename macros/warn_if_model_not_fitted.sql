@@ -24,8 +24,7 @@
             ).rows[0] -%}
             {%- if found[0] == 0 -%}
                 {%- do exceptions.warn(
-                    'Customer lifetime value not predicted: no customer has a kept order to fit'
-                    ~ ' BG/NBD and Gamma-Gamma on (a source without a transaction log).'
+                    'Customer lifetime value not predicted: ' ~ clv_without_orders_message() ~ '.'
                 ) -%}
             {%- elif found[1] is not none -%}
                 {%- do exceptions.warn(
@@ -36,4 +35,10 @@
         {%- endif -%}
     {%- endif -%}
     select 1 as model_fit_checked
+{%- endmacro %}
+
+{% macro clv_without_orders_message() -%}
+    {#- Why there is no lifetime value at all: the build's warning and the mart's message. -#}
+    {{- return('no customer has a kept order to fit BG/NBD and Gamma-Gamma on (a source'
+        ~ ' without a transaction log)') -}}
 {%- endmacro %}

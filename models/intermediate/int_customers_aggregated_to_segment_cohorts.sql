@@ -20,6 +20,8 @@ cohort_members as (
         as_of_date,
         cast({{ dbt.date_trunc('month', 'signup_date') }} as date) as acquisition_month
     from memberships
+    -- Without a signup date (a snapshot without one) a customer is in no cohort.
+    where signup_date is not null
 ),
 
 cohorts as (

@@ -49,7 +49,8 @@ member_counts as (
         on
             segment_months.segmentation = memberships.segmentation
             and segment_months.segment_id = memberships.segment_id
-            and segment_months.month_end_date >= memberships.signup_date
+            -- A customer without a signup date was a customer before any of the months.
+            and coalesce(segment_months.month_end_date >= memberships.signup_date, true)
     group by all
 ),
 

@@ -52,6 +52,10 @@ source_tables as (
     union all
     {%- endif %}
     {%- endfor %}
+    {%- if has_entity('campaign_responses') %}
+    union all
+    select 'campaign_responses' as source_table
+    {%- endif %}
 ),
 
 outcomes as (

@@ -11,6 +11,7 @@ units) and a matched segment keeps its id and name; an unmatched one gets a neve
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
@@ -183,7 +184,8 @@ def _null_fills(value: Any, features: Sequence[str]) -> dict[str, float | str]:
         if feature not in features:
             raise ClusteringConfigError(
                 f"config 'null_fills' names '{feature}', "
-                f"which is not in 'features' {list(features)}"
+                f"which is not in 'features' {list(features)}: add it to 'features' or drop "
+                "its fill (the default fills recency_days of customers with no order)"
             )
         if isinstance(fill, bool) or not isinstance(fill, int | float | str):
             raise ClusteringConfigError(
@@ -242,8 +244,10 @@ def require_features(available: Sequence[str], features: Sequence[str]) -> None:
     """Raise, naming the setting and the allowed columns, when a feature does not exist."""
     missing = [feature for feature in features if feature not in available]
     if missing:
+        close = difflib.get_close_matches(missing[0], list(available), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ClusteringConfigError(
-            f"config 'features' names unknown columns {missing}; "
+            f"config 'features' names unknown columns {missing}{hint}; "
             f"available: {sorted(c for c in available if c != ID_COLUMN)}"
         )
 
@@ -732,8 +736,16 @@ MODEL_COLUMNS: dict[str, str] = {
 }
 
 
+def _with_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as pandas strings: an all-null object column would reach DuckDB as type
+    NULL, which later rejects values (a unit test's fixture, a future fit_message)."""
+    return frame.astype({c: "string" for c, dtype in MODEL_COLUMNS.items() if dtype == "object"})
+
+
 def empty_model_frame() -> pd.DataFrame:
-    return pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in MODEL_COLUMNS.items()})
+    return _with_text_columns(
+        pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in MODEL_COLUMNS.items()})
+    )
 
 
 def model_to_frame(model: SegmentModel) -> pd.DataFrame:
@@ -776,7 +788,9 @@ def model_to_frame(model: SegmentModel) -> pd.DataFrame:
                 }
             )
     frame = pd.DataFrame(rows, columns=list(MODEL_COLUMNS))
-    return frame.astype({"_trained_at": "datetime64[us]", "as_of_date": "datetime64[us]"})
+    return _with_text_columns(
+        frame.astype({"_trained_at": "datetime64[us]", "as_of_date": "datetime64[us]"})
+    )
 
 
 def latest_model_rows(history: pd.DataFrame, fitted_only: bool = False) -> pd.DataFrame:
@@ -821,7 +835,7 @@ def unfitted_model_frame(
     )
     frame = pd.DataFrame([row], columns=list(MODEL_COLUMNS))
     nullable = {c: ("Int64" if t == "int64" else t) for c, t in MODEL_COLUMNS.items()}
-    return frame.astype(nullable)
+    return _with_text_columns(frame.astype(nullable))
 
 
 def model_from_frame(frame: pd.DataFrame) -> SegmentModel:

@@ -51,6 +51,27 @@ order by _trained_at desc
 limit 1
 """
 SEGMENTATION_TITLES = {"kmeans": "Segments (k-means)", "rfm": "RFM segments"}
+LIFETIME_VALUES_SQL = """
+select
+    count(predicted_clv) as predicted_customers,
+    sum(predicted_clv) as predicted_clv,
+    max(horizon_months) as horizon_months,
+    max(model_fit_message) as model_fit_message
+from marts.fct_customer_lifetime_values
+"""
+# Per raw table that has rows: how many were quarantined, their amount and the main reason.
+QUARANTINE_SQL = """
+select
+    source_table,
+    max(raw_row_count) as raw_rows,
+    cast(coalesce(sum(row_count) filter (where is_quarantined), 0) as bigint) as quarantined_rows,
+    sum(amount) filter (where is_quarantined) as quarantined_amount,
+    arg_max(row_outcome, row_count) filter (where is_quarantined) as main_reason
+from marts.fct_quarantine_summary
+group by source_table
+having max(raw_row_count) > 0
+order by quarantined_rows desc, source_table
+"""
 
 
 def segment_summary(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -73,6 +94,45 @@ def unfitted_reason(connection: duckdb.DuckDBPyConnection) -> str | None:
 def _money(value: object) -> str:
     """Two decimals with thousands separators; a dash when undefined (no orders)."""
     return "-" if pd.isna(value) else f"{float(value):,.2f}"  # type: ignore[arg-type]
+
+
+def _share(value: object) -> str:
+    """A percentage; a dash when undefined (no revenue at all)."""
+    return "-" if pd.isna(value) else f"{float(value):.1%}"  # type: ignore[arg-type]
+
+
+def format_lifetime_values(
+    predicted_customers: int,
+    predicted_clv: object,
+    horizon_months: object,
+    model_fit_message: str | None,
+) -> str:
+    """One line on the customer lifetime value predictions, or why there are none."""
+    if not predicted_customers:
+        return f"Customer lifetime value: not predicted: {model_fit_message or 'no prediction'}"
+    line = (
+        f"Customer lifetime value over the next {horizon_months} months: "
+        f"{_money(predicted_clv)} from {predicted_customers:,} customers with a prediction"
+    )
+    return f"{line} ({model_fit_message})" if model_fit_message else line
+
+
+def format_quarantine(tables: pd.DataFrame) -> str:
+    """Per raw table, rows quarantined and why (the rows behind marts.fct_quarantine_summary)."""
+    width = max([len("table"), *tables["source_table"].map(len)])
+    header = (
+        f"{'table':<{width}}  {'raw rows':>10}  {'quarantined':>11}  {'share':>6}  "
+        f"{'amount':>12}  main reason"
+    )
+    lines = ["Raw rows quarantined (marts.fct_quarantine_summary)", header, "-" * len(header)]
+    for row in tables.itertuples():
+        share = row.quarantined_rows / row.raw_rows
+        lines.append(
+            f"{row.source_table:<{width}}  {row.raw_rows:>10,}  {row.quarantined_rows:>11,}  "
+            f"{share:>6.1%}  {_money(row.quarantined_amount):>12}  "
+            f"{row.main_reason if isinstance(row.main_reason, str) else '-'}"
+        )
+    return "\n".join(lines)
 
 
 def format_summary(
@@ -107,7 +167,7 @@ def format_summary(
             lines.append(
                 f"{row.segment_id:>3}  {row.segment_name:<{width}}  {row.customer_count:>9,}  "
                 f"{row.customer_share:>6.1%}  {float(row.revenue):>14,.2f}  "
-                f"{row.revenue_share:>10.1%}  {_money(row.average_order_value):>9}"
+                f"{_share(row.revenue_share):>10}  {_money(row.average_order_value):>9}"
             )
         total_customers, total_revenue = (totals or {}).get(
             str(segmentation),
@@ -128,6 +188,10 @@ def print_summary(connection: duckdb.DuckDBPyConnection) -> None:
             segment_summary(connection), segment_totals(connection), unfitted_reason(connection)
         )
     )
+    print()
+    print(format_lifetime_values(*connection.execute(LIFETIME_VALUES_SQL).fetchall()[0]))
+    print()
+    print(format_quarantine(connection.sql(QUARANTINE_SQL).df()))
 
 
 def main(argv: list[str] | None = None) -> None:

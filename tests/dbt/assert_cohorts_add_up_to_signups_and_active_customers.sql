@@ -34,6 +34,7 @@ signups as (
         date_trunc('month', customers.signup_date) as acquisition_month
     from customers
     inner join customer_segments on customers.customer_id = customer_segments.customer_id
+    where customers.signup_date is not null
 ),
 
 cohort_sizes as (

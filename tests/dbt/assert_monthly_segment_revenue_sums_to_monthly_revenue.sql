@@ -85,7 +85,9 @@ members_by_month as (
         count(segmented_customers.customer_id) as member_count
     from segment_totals
     left join segmented_customers
-        on segmented_customers.signup_date <= last_day(segment_totals.calendar_month)
+        on coalesce(
+            segmented_customers.signup_date <= last_day(segment_totals.calendar_month), true
+        )
     group by all
 ),
 

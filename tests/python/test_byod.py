@@ -77,11 +77,15 @@ def assert_built(build_: Build) -> None:
     assert "ERROR=0" in stdout
 
 
-def assert_rows_accounted(build_: Build, table: str, raw_count: int) -> None:
-    """The source's raw rows of `table` = kept + quarantined, in staging and the summary."""
+def assert_rows_accounted(
+    build_: Build, table: str, raw_count: int, model: str | None = None
+) -> None:
+    """The source's raw rows of `table` = kept + quarantined, in staging (the classified
+    model `model`, else the table's own) and the summary."""
     classified, kept = build_.query(
         f"select count(*), count(*) filter (where quarantine_reason is null)"
-        f" from staging.stg_mapped__{table}_classified"
+        f" from staging.stg_mapped__{model or table}_classified where source_table = ?",
+        [table],
     )[0]
     quarantined = build_.scalar(
         "select count(*) from staging.stg_mapped__quarantined_rows where source_table = ?",
@@ -137,9 +141,14 @@ def three_column_log(tmp_path_factory) -> tuple[Build, pd.DataFrame]:
     rows = []
     for customer in range(1, 501):
         start = pd.Timestamp("2023-01-01") + pd.Timedelta(days=int(rng.integers(0, 300)))
+        # Each customer spends around their own mean, as Gamma-Gamma assumes (with one mean
+        # for all, its fit has no optimum to converge to).
+        scale = rng.gamma(3, 10)
         for _ in range(int(rng.geometric(0.3))):
             at = start + pd.Timedelta(hours=int(rng.integers(0, 24 * 400)))
-            rows.append((f"C-{customer:05d}", at.strftime("%Y-%m-%d %H:%M:%S"), rng.gamma(2, 30)))
+            rows.append(
+                (f"C-{customer:05d}", at.strftime("%Y-%m-%d %H:%M:%S"), rng.gamma(6, scale))
+            )
     log = pd.DataFrame(rows, columns=["CustomerNo", "InvoiceDate", "Total"]).round({"Total": 2})
     # Two bad rows: a date that is no date, and a negative amount.
     log.loc[len(log)] = ["C-00001", "not a date", 10.0]
@@ -172,7 +181,8 @@ def test_a_log_row_is_an_order_line_and_an_order_is_a_customer_and_time(three_co
     assert_rows_accounted(built, "orders", len(orders))
     assert_rows_accounted(built, "customers", log["CustomerNo"].nunique())
     # The row whose date is no date makes an order that is quarantined, and its line follows
-    # it; the negative amount quarantines its line (its order stays, without lines).
+    # it; the negative amount quarantines its line, and its order, which has no other row,
+    # follows (not a purchase worth 0).
     reasons = {
         (table, detail): count
         for table, detail, count in built.query(
@@ -184,7 +194,16 @@ def test_a_log_row_is_an_order_line_and_an_order_is_a_customer_and_time(three_co
         ("orders", "ordered_at does not parse as timestamp"): 1,
         ("order_lines", "order_id not among the kept orders"): 1,
         ("order_lines", "amount is negative"): 1,
+        (
+            "orders",
+            "no row of the order passes the order line checks (see its order_lines rows)",
+        ): 1,
     }
+    # So no kept order is without a line.
+    assert (
+        built.scalar("select count(*) from intermediate.int_orders_valued where line_count = 0")
+        == 0
+    )
     # Revenue is the kept rows' amounts, to the cent.
     kept = log[(log["InvoiceDate"] != "not a date") & (log["Total"] >= 0)]
     revenue = built.scalar(
@@ -216,6 +235,7 @@ orders:
   path: exports/lines_*.csv
   delimiter: ";"
   decimal_separator: ","
+  thousands_separator: "."
   timestamp_format: "%d/%m/%Y %H:%M"
   columns:
     order_id: Invoice
@@ -273,6 +293,8 @@ def line_item_log(tmp_path_factory) -> tuple[Build, pd.DataFrame, pd.DataFrame]:
         rows,
         columns=["Invoice", "StockCode", "Quantity", "Price", "InvoiceDate", "Customer", "Status"],
     )
+    # A price written with its thousands grouped.
+    lines.loc[lines.index[lines["Status"] == "P"][0], "Price"] = "1.250,50"
     (folder / "exports").mkdir()
     # Two files matched by one glob, as monthly exports would be.
     half = len(lines) // 2
@@ -304,7 +326,7 @@ def test_an_unknown_status_code_is_quarantined_and_reported(line_item_log):
     invoices = lines.drop_duplicates("Invoice")
     unknown = built.scalar(
         "select count(*) from staging.stg_mapped__quarantined_rows where source_table = 'orders'"
-        " and quarantine_detail = 'status is not one of completed, returned, cancelled'"
+        " and quarantine_detail = 'status \"z\" is not one of completed, returned, cancelled'"
     )
     assert unknown == (invoices["Status"] == "Z").sum() > 0
     # More than quarantine_warn_share (10%) of the orders: the build warns and names why.
@@ -313,8 +335,10 @@ def test_an_unknown_status_code_is_quarantined_and_reported(line_item_log):
 
 
 def test_revenue_is_quantity_times_the_decimal_comma_price_of_completed_orders(line_item_log):
+    """Prices written 12,50 and 1.250,50 (decimal_separator, thousands_separator)."""
     built, lines, _ = line_item_log
-    price = lines["Price"].str.replace(",", ".").astype(float)
+    price = lines["Price"].str.replace(".", "").str.replace(",", ".").astype(float)
+    assert price.max() == 1250.5
     completed = lines["Status"] == "P"
     expected = (lines["Quantity"] * price)[completed].sum()
     revenue = built.scalar(
@@ -451,6 +475,14 @@ def test_a_customer_snapshot_gets_segments_without_orders(customer_snapshot):
     # No transaction log, so no lifetime value: null, with a warning, and the build passes.
     assert "Customer lifetime value not predicted" in built.output
     assert built.scalar("select count(predicted_clv) from marts.fct_customer_lifetime_values") == 0
+    # The mart says why, on every row; so does the summary.
+    assert built.query(
+        "select distinct model_fit_message from marts.fct_customer_lifetime_values"
+    ) == [("no customer has a kept order to fit BG/NBD and Gamma-Gamma on (a source without a "
+           "transaction log)",)]  # fmt: skip
+    assert "Customer lifetime value: not predicted: no customer has a kept order" in (
+        built.result.stdout
+    )
 
 
 def test_wide_campaign_responses_give_response_rates_per_segment(customer_snapshot):
@@ -461,7 +493,9 @@ def test_wide_campaign_responses_give_response_rates_per_segment(customer_snapsh
         "Last campaign": "Response",
     }
     offered = {name: (snapshot[c].astype(str) != "").sum() for name, c in columns.items()}
-    assert_rows_accounted(built, "campaign_sends", sum(offered.values()))
+    assert_rows_accounted(
+        built, "campaign_responses", sum(offered.values()), model="campaign_sends"
+    )
     assert_rows_accounted(built, "campaigns", len(columns))
     # The offers of the one quarantined customer follow it (orphan_reference).
     kept = snapshot.iloc[:-1]
@@ -574,7 +608,9 @@ def no_repeat_buyers(tiny_shop, tmp_path_factory) -> tuple[Build, Build]:
     ).to_csv(folder / "sales.csv", index=False)
     warehouse = folder / "warehouse" / "warehouse.duckdb"
     warehouse.parent.mkdir()
+    # The tiny shop's warehouse, published: it holds what readers have seen.
     shutil.copy(tiny_shop.warehouse, warehouse)
+    shutil.copy(tiny_shop.warehouse.with_name("published.duckdb"), warehouse.parent)
     refused = build(folder, NO_REPEAT_MAPPING, warehouse=warehouse)
     reset = build(folder, NO_REPEAT_MAPPING, "--reset", warehouse=warehouse)
     return refused, reset
@@ -601,6 +637,11 @@ def test_without_repeat_buyers_clv_is_null_with_a_warning_and_the_rest_builds(no
         " from marts.fct_customer_lifetime_values"
     )[0]
     assert rows == (300, 0, 0)
+    message = built.scalar(
+        "select any_value(model_fit_message) from marts.fct_customer_lifetime_values"
+        " having count(distinct model_fit_message) = 1 and count(model_fit_message) = 300"
+    )
+    assert message.startswith("BG/NBD and Gamma-Gamma not fitted")
     # The reset warehouse belongs to the new source only.
     assert built.scalar(
         "select source_identity from mapped_source.source_identity order by recorded_at desc"
@@ -728,7 +769,7 @@ def test_tables_in_a_duckdb_database_build_like_files(duckdb_tables):
     built, transactions, calls = duckdb_tables
     assert_built(built)
     assert_rows_accounted(built, "order_lines", len(transactions))
-    assert_rows_accounted(built, "campaign_sends", len(calls))
+    assert_rows_accounted(built, "campaign_responses", len(calls), model="campaign_sends")
     assert_every_customer_segmented(built, transactions["client"].nunique())
     ids = {row[0] for row in built.query("select customer_id from marts.dim_customers")}
     assert ids == set(transactions["client"])
@@ -771,3 +812,118 @@ def test_an_as_of_date_is_checked_against_a_snapshot_date(customer_snapshot):
     assert before.returncode != 0
     assert "is outside the data" in before.stdout
     assert "2014-10-04 and 2014-10-04" in before.stdout
+
+
+# --- I: a bank's call list: a snapshot without signup dates, email ids in two cases ---------
+
+CALL_LIST_MAPPING = """
+name: calls
+customers:
+  path: calls.csv
+  delimiter: ";"
+  columns:
+    customer_id: {column: client, lowercase: true}
+    snapshot_date: {constant: "2024-06-30"}
+  attributes:
+    age: age
+    job: job
+    balance: balance
+  behaviour:
+    # -1 is the export's "never contacted before"
+    recency_days: {column: pdays, values: {"-1": null}}
+    order_count: previous
+campaign_responses:
+  path: outcomes.csv
+  columns:
+    customer_id: {column: Client, lowercase: true}
+  wide:
+    Term deposit 2024: {column: y, values: {"yes": true, "no": false}}
+segments:
+  # No recency_days: the default fill of recency_days does not apply.
+  features: [age, balance, job, order_count]
+"""
+
+
+@pytest.fixture(scope="module")
+def call_list(tmp_path_factory) -> tuple[Build, pd.DataFrame, pd.DataFrame]:
+    folder = tmp_path_factory.mktemp("call_list")
+    rng = np.random.default_rng(15)
+    n = 400
+    contacted = rng.random(n) < 0.3
+    calls = pd.DataFrame(
+        {
+            "client": [f"client{i:04d}@mail.example" for i in range(n)],
+            "age": rng.integers(18, 90, n),
+            "job": rng.choice(["admin.", "blue-collar", "management", "retired"], n),
+            "balance": rng.normal(1500, 3000, n).round(0).astype(int),
+            "pdays": np.where(contacted, rng.integers(1, 400, n), -1),
+            "previous": np.where(contacted, rng.integers(1, 6, n), 0),
+        }
+    )
+    called = calls.sample(300, random_state=1)
+    outcomes = pd.DataFrame(
+        {
+            # The CRM writes some addresses in capitals: still the same customers.
+            "Client": [
+                email.upper() if i % 3 == 0 else email for i, email in enumerate(called["client"])
+            ],
+            "y": rng.choice(["yes", "no"], len(called), p=[0.12, 0.88]),
+        }
+    )
+    calls.to_csv(folder / "calls.csv", sep=";", index=False)
+    outcomes.to_csv(folder / "outcomes.csv", index=False)
+    return build(folder, CALL_LIST_MAPPING), calls, outcomes
+
+
+def test_a_call_list_without_signup_dates_or_recency_gets_segments(call_list):
+    built, calls, _ = call_list
+    assert_built(built)
+    assert_rows_accounted(built, "customers", len(calls))
+    assert_every_customer_segmented(built, len(calls))
+    # No signup date and no orders: tenure is unknown, not a failed test.
+    assert built.query(
+        "select count(*), count(signup_date), count(tenure_days)"
+        " from marts.fct_customer_demographic_features"
+    ) == [(len(calls), 0, 0)]
+    # The -1 placeholder is no recency.
+    assert (
+        built.scalar("select count(recency_days) from marts.fct_customer_features")
+        == (calls["pdays"] != -1).sum()
+    )
+    features = {
+        row[0]
+        for row in built.query(
+            "select distinct feature_name from intermediate.int_segment_models_latest"
+        )
+    }
+    assert {"age", "balance", "order_count", "job=retired"} <= features
+    assert "recency_days" not in features
+    # Text columns of the stored model are text even when every value is null.
+    types = dict(
+        built.query(
+            "select column_name, data_type from information_schema.columns"
+            " where table_name = 'int_segment_models_fitted'"
+            " and column_name in ('fit_message', 'null_fill_column')"
+        )
+    )
+    assert types == {"fit_message": "VARCHAR", "null_fill_column": "VARCHAR"}
+
+
+def test_ids_in_either_case_are_one_customer_with_lowercase(call_list):
+    built, _, outcomes = call_list
+    assert_rows_accounted(built, "campaign_responses", len(outcomes), model="campaign_sends")
+    assert (
+        built.scalar(
+            "select count(*) from staging.stg_mapped__quarantined_rows"
+            " where source_table = 'campaign_responses'"
+        )
+        == 0
+    )
+    assert offers_by_campaign(built, "rfm") == {
+        "Term deposit 2024": (len(outcomes), int((outcomes["y"] == "yes").sum()))
+    }
+    assert built.query(
+        "select count(*) from marts.fct_quarantine_summary where source_table ="
+        " 'campaign_responses' and row_outcome = 'kept' and row_count = ?",
+        [len(outcomes)],
+    ) == [(1,)]

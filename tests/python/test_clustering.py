@@ -1,5 +1,6 @@
 from datetime import date, datetime
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +12,7 @@ from segwarehouse.clustering import (
     ClusteringFitError,
     apply_transforms,
     assign_segments,
+    empty_model_frame,
     feature_matrix,
     fit_segment_model,
     fit_transforms,
@@ -21,6 +23,7 @@ from segwarehouse.clustering import (
     reproducible_sample,
     select_k,
     train_if_due,
+    unfitted_model_frame,
     why_retrain,
     with_indicators,
 )
@@ -129,6 +132,8 @@ def test_nulls_take_the_fill_column_then_the_constant_then_the_median():
 def test_unknown_feature_names_the_available_columns():
     with pytest.raises(ClusteringConfigError, match=r"unknown columns \['c'\].*available"):
         feature_matrix(blobs(), ["a", "c"])
+    with pytest.raises(ClusteringConfigError, match=r"did you mean 'amount'"):
+        feature_matrix(blobs().rename(columns={"a": "amount"}), ["amount", "amont"])
 
 
 def test_skewed_non_negative_features_are_logged_and_others_are_not():
@@ -273,6 +278,20 @@ def test_model_round_trips_through_its_table():
     assert restored.transforms == model.transforms
     np.testing.assert_array_equal(restored.centroids, model.centroids)
     pd.testing.assert_frame_equal(assign_segments(restored, frame), assign_segments(model, frame))
+
+
+def test_model_tables_store_text_columns_as_text_even_when_all_null():
+    """An all-null object column would reach DuckDB as type NULL, which refuses values later
+    (a unit test's fixture, or the next run's fit_message)."""
+    model = fit_segment_model(blobs(), config(), as_of_date=date(2025, 1, 31))
+    unfitted = unfitted_model_frame(
+        "only 2 customers", config(), datetime(2025, 2, 1), date(2025, 1, 31), 2, "first_run"
+    )
+    for frame in (model_to_frame(model), unfitted, empty_model_frame()):
+        relation = duckdb.from_df(frame)
+        types = dict(zip(relation.columns, map(str, relation.types), strict=True))
+        assert types["fit_message"] == "VARCHAR"
+        assert types["null_fill_column"] == "VARCHAR"
 
 
 def test_profile_values_are_centroids_in_original_units():

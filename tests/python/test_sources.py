@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -14,7 +15,7 @@ import pytest
 from segwarehouse.sources.catalog import ENTITIES, fields_markdown
 from segwarehouse.sources.cli import main as sources_main
 from segwarehouse.sources.mapping import MappingError, load_mapping
-from segwarehouse.sources.probe import probe
+from segwarehouse.sources.probe import _parse_sql, probe
 from segwarehouse.sources.readers import reader_sql
 
 from .conftest import PROJECT_DIR
@@ -221,6 +222,30 @@ def test_the_command_line_name_and_root_override_the_file(shop, tmp_path_factory
         ),
         pytest.param(
             "name: s\norders: {path: o.csv, columns: {customer_id: C, ordered_at: D, "
+            "amount: T}}\nsegments: {features: [recency_days, monetary_vaule]}\n",
+            "segments.features: no feature 'monetary_vaule' (did you mean 'monetary_value'?)",
+            id="misspelled-feature",
+        ),
+        pytest.param(
+            "name: s\norders: {path: o.csv, columns: {customer_id: C, ordered_at: D, "
+            "amount: T}}\nsegments: {features: [order_count], null_fills: {age_years: 30}}\n",
+            "segments.null_fills.age_years: 'age_years' is not one of the features ['order_count']",
+            id="fill-of-an-unused-feature",
+        ),
+        pytest.param(
+            "name: s\norders: {path: o.csv, thousands_separator: ',', columns: "
+            "{customer_id: C, ordered_at: D, amount: T}, decimal_separator: ','}\n",
+            "orders.thousands_separator: must be one of",
+            id="thousands-as-the-decimal-separator",
+        ),
+        pytest.param(
+            "name: s\norders: {path: o.csv, columns: {customer_id: {column: C, lowercase: yes"
+            "please}, ordered_at: D, amount: T}}\n",
+            "orders.columns.customer_id.lowercase: must be true or false",
+            id="lowercase-not-a-boolean",
+        ),
+        pytest.param(
+            "name: s\norders: {path: o.csv, columns: {customer_id: C, ordered_at: D, "
             "amount: T}}\nsettings: {quarantine_earliest: '1990-01-01'}\n",
             "settings: unknown key 'quarantine_earliest' (did you mean "
             "'quarantine_earliest_date'?)",
@@ -369,6 +394,24 @@ def test_the_staging_models_read_the_catalogue_fields():
         assert fields == expected, name
 
 
+def test_the_staging_models_accept_the_catalogue_values():
+    """The values staging accepts (macro accepted_values) are those the mapping check names."""
+    macro = (PROJECT_DIR / "macros" / "source_spec.sql").read_text()
+    body = macro[macro.index("{% macro accepted_values(entity, field) -%}") :]
+    body = body[: body.index("{%- endmacro %}")]
+    listed = {}
+    for entity, fields_text in re.findall(r"'(\w+)': \{(.*?)\}", body, re.DOTALL):
+        for field_name, values in re.findall(r"'(\w+)': \[(.*?)\]", fields_text, re.DOTALL):
+            listed[(entity, field_name)] = tuple(re.findall(r"'(\w+)'", values))
+    catalogue = {
+        (entity.name, f.name): f.accepted
+        for entity in ENTITIES.values()
+        for f in entity.fields
+        if f.accepted
+    }
+    assert listed == catalogue
+
+
 def test_the_spec_command_prints_the_var_dbt_reads(shop, capsys):
     path = write_mapping(shop, MINIMAL)
     sources_main(["spec", str(path)])
@@ -481,3 +524,132 @@ def test_a_table_of_the_warehouse_itself_is_read_from_it(tmp_path):
         )
     _, report = prepare(path, warehouse=warehouse)
     assert report.tables[0].row_count == 1
+
+
+def test_features_without_recency_keep_only_the_default_fills_that_apply(shop):
+    path = write_mapping(shop, MINIMAL + "segments: {features: [order_count, monetary_value]}\n")
+    assert load_mapping(path).settings["segment_null_fills"] == {}
+    path = write_mapping(shop, MINIMAL + "segments: {features: [recency_days, order_count]}\n")
+    assert load_mapping(path).settings["segment_null_fills"] == {"recency_days": "tenure_days"}
+
+
+def test_grouped_digits_parse_with_thousands_separator_and_are_hinted_without(shop):
+    frame = pd.read_csv(shop / "exports" / "orders.csv", dtype=str)
+    frame["Total"] = ["10,50", "1.234,50", "7,25", "2.000.000,00"]
+    frame.to_csv(shop / "exports" / "orders.csv", index=False)
+    decimal_comma = MINIMAL.replace("  path: exports", "  decimal_separator: ','\n  path: exports")
+    _, report = probe(load_mapping(write_mapping(shop, decimal_comma)))
+    assert any(
+        "2 of 4 sampled values of 'Total' are not a decimal" in warning
+        and "set thousands_separator: '.'" in warning
+        for warning in report.warnings
+    ), report.warnings
+    grouped = decimal_comma.replace(
+        "  path: exports", "  thousands_separator: '.'\n  path: exports"
+    )
+    _, report = probe(load_mapping(write_mapping(shop, grouped)))
+    assert report.warnings == []
+    # As staging reads them.
+    source = load_mapping(write_mapping(shop, grouped)).entities["orders"].fields["amount"]
+    with duckdb.connect() as connection:
+        values = connection.execute(
+            f"select {_parse_sql('v', 'decimal', source)} from (values ('1.234,50'), "
+            "('1.234'), ('12.34,5'), ('1234,5')) as t(v)"
+        ).fetchall()
+    assert values == [
+        (Decimal("1234.50"),),
+        (Decimal("1234.00"),),
+        (None,),
+        (Decimal("1234.50"),),
+    ]
+
+
+def test_a_file_with_another_delimiter_says_which_to_set(tmp_path):
+    (tmp_path / "o.csv").write_text("Customer;Date;Total\nC1;2024-01-05;10,5\n")
+    path = write_mapping(
+        tmp_path,
+        "name: s\norders: {path: o.csv, columns: {customer_id: Customer, ordered_at: Date, "
+        "amount: Total}}\n",
+    )
+    with pytest.raises(MappingError, match='set delimiter: ";"'):
+        probe(load_mapping(path))
+
+
+def test_unmapped_codes_are_listed_with_their_rows(shop):
+    frame = pd.read_csv(shop / "exports" / "orders.csv", dtype=str)
+    frame["Status"] = ["paid", "paid", "refunded", "Voided "]
+    frame.to_csv(shop / "exports" / "orders.csv", index=False)
+    unmapped = MINIMAL + "    status: Status\n"
+    with pytest.raises(MappingError) as raised:
+        probe(load_mapping(write_mapping(shop, unmapped)))
+    message = str(raised.value)
+    assert (
+        "4 of 4 sampled values of 'Status' are not one of completed, returned, cancelled" in message
+    )
+    assert "'paid' (2 rows), 'refunded' (1 rows), 'voided' (1 rows)" in message
+    assert "values: {paid: <completed|returned|cancelled>" in message
+    # One code left out of the map: a warning naming it, the rows quarantined.
+    partly = (
+        MINIMAL + "    status: {column: Status, values: {paid: completed, refunded: cancelled}}\n"
+    )
+    _, report = probe(load_mapping(write_mapping(shop, partly)))
+    assert any("'voided' (1 rows)" in warning for warning in report.warnings), report.warnings
+    # Returns without their dates would all be quarantined: an error.
+    returned = MINIMAL + (
+        "    status: {column: Status, values: {paid: completed, refunded: returned, "
+        "'Voided': cancelled}}\n"
+    )
+    with pytest.raises(
+        MappingError, match="1 sampled orders have status returned, but returned_at"
+    ):
+        probe(load_mapping(write_mapping(shop, returned)))
+
+
+def test_ids_that_differ_only_in_case_are_reported_and_lowercase_joins_them(shop):
+    frame = pd.read_csv(shop / "exports" / "orders.csv", dtype=str)
+    frame["CustomerNo"] = ["anna@x.com", "Anna@X.com", "bob@x.com", "carl@x.com"]
+    frame.to_csv(shop / "exports" / "orders.csv", index=False)
+    _, report = probe(load_mapping(write_mapping(shop, MINIMAL)))
+    assert any(
+        "(1 such sets, e.g. 'Anna@X.com' and 'anna@x.com') are different customers" in warning
+        and "lowercase: true" in warning
+        for warning in report.warnings
+    ), report.warnings
+    lowered = MINIMAL.replace(
+        "customer_id: CustomerNo", "customer_id: {column: CustomerNo, lowercase: true}"
+    )
+    mapping, report = probe(load_mapping(write_mapping(shop, lowered)))
+    assert report.warnings == []
+    spec = mapping.to_spec(shop)["entities"]["orders"]["fields"]["customer_id"]
+    assert spec == {"kind": "column", "column": "CustomerNo", "lowercase": True}
+
+
+def test_a_warehouse_that_never_published_starts_over_for_a_corrected_mapping(shop, capsys):
+    warehouse = shop / "w" / "warehouse.duckdb"
+    warehouse.parent.mkdir()
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema mapped_source")
+        connection.execute(
+            "create table mapped_source.source_identity as "
+            "select 'my_shop (exports/old.csv)' as source_identity, now() as recorded_at"
+        )
+    path = write_mapping(shop, MINIMAL)
+    with pytest.raises(SystemExit):
+        # `dbt` with no command after -- stops right after the warehouse is prepared.
+        sources_main(["dbt", str(path), "--warehouse", str(warehouse)])
+    assert "starting " in capsys.readouterr().out
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        tables = connection.execute(
+            "select table_name from information_schema.tables where table_schema = 'mapped_source'"
+        ).fetchall()
+    assert ("source_identity",) not in tables
+    # Once a build has published, the warehouse is the first source's: no start over.
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "create table mapped_source.source_identity as "
+            "select 'my_shop (exports/old.csv)' as source_identity, now() as recorded_at"
+        )
+    (shop / "w" / "published.duckdb").touch()
+    with pytest.raises(SystemExit):
+        sources_main(["dbt", str(path), "--warehouse", str(warehouse)])
+    assert "starting " not in capsys.readouterr().out

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from segwarehouse.summary import format_summary
+from segwarehouse.summary import format_lifetime_values, format_quarantine, format_summary
 
 
 def test_summary_lists_each_segment_and_the_totals_per_segmentation():
@@ -61,3 +61,55 @@ def test_a_suppressed_segment_shows_no_figures_and_totals_still_add_up():
     assert lines[6] == "  2  Promising  suppressed: too few customers to publish"
     assert lines[-1].split() == ["total", "1,000", "100.0%", "4,000.00"]
     assert "nan" not in text
+
+
+def test_a_summary_without_revenue_shows_dashes_not_nan():
+    summary = pd.DataFrame(
+        {
+            "segmentation": ["rfm"],
+            "segment_id": [12],
+            "segment_name": ["No purchases"],
+            "customer_count": [40],
+            "customer_share": [1.0],
+            "revenue": [Decimal("0.00")],
+            "revenue_share": [float("nan")],
+            "average_order_value": [None],
+            "is_suppressed": [False],
+            "as_of_date": [date(2024, 6, 30)],
+        }
+    )
+    lines = format_summary(summary).splitlines()
+    assert lines[3].split() == ["12", "No", "purchases", "40", "100.0%", "0.00", "-", "-"]
+
+
+def test_lifetime_values_line_gives_the_total_or_why_there_is_none():
+    assert format_lifetime_values(120, Decimal("5432.1"), 12, None) == (
+        "Customer lifetime value over the next 12 months: 5,432.10 from 120 customers with a"
+        " prediction"
+    )
+    assert format_lifetime_values(0, None, None, "BG/NBD and Gamma-Gamma not fitted: x") == (
+        "Customer lifetime value: not predicted: BG/NBD and Gamma-Gamma not fitted: x"
+    )
+
+
+def test_quarantine_table_lists_each_raw_table_with_its_main_reason():
+    tables = pd.DataFrame(
+        {
+            "source_table": ["order_lines", "customers"],
+            "raw_rows": [1663, 300],
+            "quarantined_rows": [286, 0],
+            "quarantined_amount": [24306.1, None],
+            "main_reason": ["orphan_reference", None],
+        }
+    )
+    lines = format_quarantine(tables).splitlines()
+    assert lines[0] == "Raw rows quarantined (marts.fct_quarantine_summary)"
+    assert lines[3].split() == [
+        "order_lines",
+        "1,663",
+        "286",
+        "17.2%",
+        "24,306.10",
+        "orphan_reference",
+    ]
+    assert lines[4].split() == ["customers", "300", "0", "0.0%", "-", "-"]

@@ -8,10 +8,12 @@ lifetime_values as (
     select * from {{ ref('int_customer_lifetime_values_predicted') }}
 ),
 
--- The horizon is a model setting, the same on every predicted row; customers without a
--- prediction are labelled with it too.
+-- The horizon and the fit message are the model's, the same on every predicted row;
+-- customers without a prediction are labelled with them too.
 prediction_settings as (
-    select max(horizon_months) as horizon_months
+    select
+        max(horizon_months) as horizon_months,
+        max(model_fit_message) as model_fit_message
     from lifetime_values
 ),
 
@@ -29,7 +31,15 @@ final as (
             lifetime_values.expected_average_spend as decimal(18, 2)
         ) as expected_average_spend,
         cast(lifetime_values.is_likely_churned as boolean) as is_likely_churned,
-        cast(prediction_settings.horizon_months as integer) as horizon_months
+        cast(prediction_settings.horizon_months as integer) as horizon_months,
+        cast(coalesce(
+            prediction_settings.model_fit_message,
+            -- No predicted row at all: nothing to fit.
+            case
+                when prediction_settings.horizon_months is null
+                    then {{ string_literal(clv_without_orders_message()) }}
+            end
+        ) as varchar) as model_fit_message
     from customer_features
     left join lifetime_values on customer_features.customer_id = lifetime_values.customer_id
     cross join prediction_settings

@@ -111,7 +111,8 @@ classified as (
 
 final as (
     select
-        'campaign_sends' as source_table,
+        -- Responses are counted as the raw table they come from.
+        case when is_response then 'campaign_responses' else 'campaign_sends' end as source_table,
         key_group,
         row_hash,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as classified_at,

@@ -2,7 +2,7 @@
 {{ config(post_hook="{{ check_quarantined_share() }}") }}
 {%- set fields = mapped_fields('campaigns') -%}
 {%- set types = {'start_date': 'date', 'end_date': 'date', 'cost': 'decimal'} -%}
-{%- set channels = ['email', 'sms', 'push'] -%}
+{%- set channels = accepted_values('campaigns', 'channel') -%}
 
 {%- set rules = [
     ('null_key', 'row_key is null', "'campaign_id is missing'"),

@@ -7,10 +7,8 @@
     'is_loyalty_member': 'boolean',
     'snapshot_date': 'date',
 } -%}
-{%- set genders = ['female', 'male', 'non_binary', 'undisclosed'] -%}
-{%- set acquisition_channels = [
-    'organic_search', 'paid_search', 'social', 'referral', 'email', 'affiliate', 'store',
-] -%}
+{%- set genders = accepted_values('customers', 'gender') -%}
+{%- set acquisition_channels = accepted_values('customers', 'acquisition_channel') -%}
 {#- Attribute, behaviour and spend columns: raw name -> (typed name, type, source spec). -#}
 {%- set extra = customer_extra_columns() -%}
 {#- The quarantine's copy of a raw row: no names, phone or birth date, the email hashed. -#}

@@ -2,7 +2,7 @@
 {{ config(post_hook="{{ check_quarantined_share() }}") }}
 {%- set fields = mapped_fields('email_events') -%}
 {%- set types = {'occurred_at': 'timestamp'} -%}
-{%- set event_types = ['delivered', 'opened', 'clicked', 'unsubscribed'] -%}
+{%- set event_types = accepted_values('email_events', 'event_type') -%}
 {%- set key = mapped_key('email_event_id') -%}
 
 {%- set rules = [

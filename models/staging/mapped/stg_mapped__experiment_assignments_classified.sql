@@ -2,7 +2,7 @@
 {{ config(post_hook="{{ check_quarantined_share() }}") }}
 {%- set fields = mapped_fields('experiment_assignments') -%}
 {%- set types = {'assigned_at': 'timestamp'} -%}
-{%- set variants = ['control', 'treatment'] -%}
+{%- set variants = accepted_values('experiment_assignments', 'variant') -%}
 {%- set key = mapped_key('experiment_assignment_id') -%}
 
 {%- set rules = [

@@ -3,12 +3,7 @@
 {%- set fields = mapped_fields('order_lines') -%}
 {#- A transaction log mapped as orders carries its lines' fields itself. -#}
 {%- set entity = lines_entity() -%}
-{%- set types = {
-    'quantity': 'integer',
-    'unit_price': 'decimal',
-    'amount': 'decimal',
-    'discount_amount': 'decimal',
-} -%}
+{%- set types = order_line_value_types() -%}
 {%- set key = mapped_key('order_line_id') -%}
 
 {%- set rules = [
@@ -22,27 +17,13 @@
     ('unparseable_value', 'has_unparseable_value', 'unparseable_detail'),
     ('duplicate_key', is_duplicate_key(), duplicate_detail('order_line_id')),
 ]) -%}
-{%- do rules.extend(missing_value_rules(entity, ['quantity', 'discount_amount'])) -%}
+{%- do rules.extend(order_line_value_rules(entity)) -%}
 {%- do rules.extend([
-    ('missing_value', 'unit_price is null and amount is null',
-        "'unit_price and amount are missing'"),
-    ('invalid_value', 'quantity < 1', "'quantity below 1'"),
-    ('invalid_value', 'quantity > ' ~ var('quarantine_max_quantity'),
-        "'quantity above quarantine_max_quantity " ~ var('quarantine_max_quantity') ~ "'"),
-    ('invalid_value', 'unit_price < 0', "'unit_price is negative'"),
-    ('invalid_value', 'unit_price > ' ~ var('quarantine_max_price'),
-        "'unit_price above quarantine_max_price " ~ var('quarantine_max_price') ~ "'"),
-    ('invalid_value', 'amount < 0', "'amount is negative'"),
-    ('invalid_value',
-        'cast(amount as double) > cast(quantity as double) * ' ~ var('quarantine_max_price'),
-        "'amount per unit above quarantine_max_price " ~ var('quarantine_max_price') ~ "'"),
-    ('invalid_value', 'discount_amount < 0', "'discount_amount is negative'"),
     ('orphan_reference', 'not has_order', "'order_id not among the kept orders'"),
     ('orphan_reference', 'product_id is not null and not has_product',
         "'product_id not among the kept products'"),
-    ('inconsistent', 'cast(discount_amount as double) > gross_amount',
-        "'discount_amount above the line amount'"),
 ]) -%}
+{%- do rules.extend(order_line_consistency_rules()) -%}
 
 with
 
@@ -86,11 +67,7 @@ typed as (
         {{ key }} as order_line_id,
         {{ mapped_key('order_id') }} as order_id,
         {{ mapped_key('product_id') }} as product_id,
-        {{ parsed(entity, 'quantity', 'integer') }} as quantity,
-        {{ parsed(entity, 'unit_price', 'decimal') }} as unit_price,
-        {{ parsed(entity, 'amount', 'decimal') }} as amount,
-        {{ parsed(entity, 'discount_amount', 'decimal') }} as discount_amount,
-        {{ unparseable_fields(entity, types) }} as has_unparseable_value,
+        {{- order_line_values(entity) | indent(4) }},
         {{ unparseable_detail(entity, types) }} as unparseable_detail,
         {{ key_row_count(key) }},
         {{ row_hash('batch', [entity]) }} as row_hash,
@@ -105,12 +82,7 @@ counted as (
 checked as (
     select
         counted.*,
-        -- What the line cost before discount: its amount, else quantity x unit price; in
-        -- double so that absurd values cannot overflow.
-        coalesce(
-            cast(counted.amount as double),
-            cast(counted.quantity as double) * cast(counted.unit_price as double)
-        ) as gross_amount,
+        {{ line_gross_amount('counted') | indent(4) }} as gross_amount,
         orders.order_id is not null as has_order,
         products.product_id is not null as has_product
     from counted

@@ -2,8 +2,8 @@
 {{ config(post_hook="{{ check_quarantined_share() }}") }}
 {%- set fields = mapped_fields('orders') -%}
 {%- set types = {'ordered_at': 'timestamp', 'returned_at': 'timestamp'} -%}
-{%- set channels = ['web', 'app', 'store'] -%}
-{%- set statuses = ['completed', 'returned', 'cancelled'] -%}
+{%- set channels = accepted_values('orders', 'channel') -%}
+{%- set statuses = accepted_values('orders', 'status') -%}
 
 {%- set rules = [
     ('null_key', 'row_key is null', "'order_id is missing'"),
@@ -28,6 +28,13 @@
     ('inconsistent', 'returned_at < ordered_at', "'returned_at before ordered_at'"),
     ('inconsistent', 'cast(ordered_at as date) < signup_date', "'ordered before signup_date'"),
 ]) -%}
+{#- A transaction log's order is its rows: with none a kept line it has nothing to count
+    (an orders table's order keeps its row, with zero amounts and a warning). -#}
+{%- set is_log = orders_are_a_log() -%}
+{%- do rules.extend([
+    ('invalid_value', 'not has_valid_line',
+        "'no row of the order passes the order line checks (see its order_lines rows)'"),
+] if is_log else []) -%}
 
 with
 
@@ -38,6 +45,12 @@ source as (
 customers as (
     select * from {{ ref('stg_mapped__customers') }}
 ),
+{%- if is_log %}
+
+orders_with_a_line as (
+    {{ log_orders_with_a_line() | indent(4) }}
+),
+{%- endif %}
 
 typed as (
     select
@@ -64,10 +77,16 @@ counted as (
 checked as (
     select
         counted.*,
+        {%- if is_log %}
+        coalesce(orders_with_a_line.has_valid_line, false) as has_valid_line,
+        {%- endif %}
         customers.customer_id is not null as has_customer,
         customers.signup_date
     from counted
     left join customers on counted.customer_id = customers.customer_id
+    {%- if is_log %}
+    left join orders_with_a_line on counted.order_id = orders_with_a_line.order_id
+    {%- endif %}
 ),
 
 classified as (

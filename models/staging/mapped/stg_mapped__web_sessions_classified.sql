@@ -2,7 +2,7 @@
 {{ config(post_hook="{{ check_quarantined_share() }}") }}
 {%- set fields = mapped_fields('web_sessions') -%}
 {%- set types = {'started_at': 'timestamp', 'pages_viewed': 'integer'} -%}
-{%- set devices = ['desktop', 'mobile', 'tablet'] -%}
+{%- set devices = accepted_values('web_sessions', 'device') -%}
 {%- set key = mapped_key('web_session_id') -%}
 
 {%- set rules = [

@@ -29,6 +29,9 @@ class Field:
     derived: str | None = None
     # Columns whose values are summed when the mapping gives a list.
     summable: bool = False
+    # The values a text field may take (after the value map, lower-cased); others are
+    # quarantined as invalid_value. Staging reads the same lists (macro accepted_values).
+    accepted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,20 +104,35 @@ ENTITIES: dict[str, Entity] = {
                 Field("email", "text", "Kept only as a SHA-256 hash (email_hash)."),
                 Field("phone", "text", "Only whether there is one is kept (has_phone)."),
                 Field("birth_date", "date", "Gives age and age band."),
-                Field("gender", "text", "female, male, non_binary or undisclosed."),
+                Field(
+                    "gender",
+                    "text",
+                    "female, male, non_binary or undisclosed.",
+                    accepted=("female", "male", "non_binary", "undisclosed"),
+                ),
                 Field("country", "text", "Country name."),
                 Field("region", "text", "Region or state."),
                 Field("city", "text", "City."),
                 Field(
                     "signup_date",
                     "date",
-                    "When the customer signed up.",
+                    "When the customer signed up; gives tenure_days (null without a signup "
+                    "date or an order).",
                     derived="the date of the customer's first order",
                 ),
                 Field(
                     "acquisition_channel",
                     "text",
                     "organic_search, paid_search, social, referral, email, affiliate or store.",
+                    accepted=(
+                        "organic_search",
+                        "paid_search",
+                        "social",
+                        "referral",
+                        "email",
+                        "affiliate",
+                        "store",
+                    ),
                 ),
                 Field("is_loyalty_member", "boolean", "Member of the loyalty programme."),
                 Field(
@@ -150,12 +168,13 @@ ENTITIES: dict[str, Entity] = {
                 ),
                 _ref("customer_id", "customer"),
                 Field("ordered_at", "timestamp", "When the order was placed.", required=True),
-                Field("channel", "text", "web, app or store."),
+                Field("channel", "text", "web, app or store.", accepted=("web", "app", "store")),
                 Field(
                     "status",
                     "text",
                     "completed, returned or cancelled.",
                     default="completed",
+                    accepted=("completed", "returned", "cancelled"),
                 ),
                 Field("discount_code", "text", "Code used, if any (upper-cased)."),
                 Field("returned_at", "timestamp", "When a returned order came back."),
@@ -185,7 +204,7 @@ ENTITIES: dict[str, Entity] = {
             (
                 _id("campaigns"),
                 Field("name", "text", "Campaign name.", derived="the campaign id"),
-                Field("channel", "text", "email, sms or push."),
+                Field("channel", "text", "email, sms or push.", accepted=("email", "sms", "push")),
                 Field("start_date", "date", "First day."),
                 Field("end_date", "date", "Last day."),
                 Field("cost", "decimal", "What it cost in all."),
@@ -225,6 +244,7 @@ ENTITIES: dict[str, Entity] = {
                     "text",
                     "delivered, opened, clicked or unsubscribed.",
                     required=True,
+                    accepted=("delivered", "opened", "clicked", "unsubscribed"),
                 ),
                 Field("occurred_at", "timestamp", "When it happened.", required=True),
             ),
@@ -236,7 +256,12 @@ ENTITIES: dict[str, Entity] = {
                 _id("web_sessions", derived="one session per row"),
                 _ref("customer_id", "customer"),
                 Field("started_at", "timestamp", "When the session started.", required=True),
-                Field("device", "text", "desktop, mobile or tablet."),
+                Field(
+                    "device",
+                    "text",
+                    "desktop, mobile or tablet.",
+                    accepted=("desktop", "mobile", "tablet"),
+                ),
                 Field("pages_viewed", "integer", "Pages viewed."),
                 _ref("converted_order_id", "order placed in the session", required=False),
             ),
@@ -248,7 +273,13 @@ ENTITIES: dict[str, Entity] = {
                 _id("experiment_assignments", derived="one assignment per row"),
                 Field("experiment_name", "text", "The experiment.", required=True),
                 _ref("customer_id", "customer"),
-                Field("variant", "text", "control or treatment.", required=True),
+                Field(
+                    "variant",
+                    "text",
+                    "control or treatment.",
+                    required=True,
+                    accepted=("control", "treatment"),
+                ),
                 Field("assigned_at", "timestamp", "When the customer was assigned.", required=True),
             ),
         ),
@@ -294,6 +325,7 @@ ENTITY_KEYS = (
     "timestamp_format",
     "date_format",
     "decimal_separator",
+    "thousands_separator",
     "columns",
     "distinct",
     "attributes",

@@ -80,6 +80,24 @@ def prepare(
         return probe(mapping, connection)
 
 
+def _never_published_from_another_source(mapping: SourceMapping, warehouse: Path) -> bool:
+    """A warehouse whose builds all failed (nothing published) and that recorded another
+    source: it holds nothing anyone has seen, so a corrected mapping may start it over."""
+    if not warehouse.exists() or warehouse.with_name("published.duckdb").exists():
+        return False
+    if reads_the_warehouse(mapping):
+        return False
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            recorded = connection.execute(
+                "select source_identity from mapped_source.source_identity "
+                "order by recorded_at desc limit 1"
+            ).fetchall()
+    except duckdb.Error:
+        return False
+    return bool(recorded) and recorded[0][0] != mapping.identity(PROJECT_DIR)
+
+
 def make_views(mapping: SourceMapping, warehouse: Path) -> None:
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -223,6 +241,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         for path in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
             path.unlink(missing_ok=True)
         print(f"reset: deleted {warehouse}")
+    elif _never_published_from_another_source(mapping, warehouse):
+        for path in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+            path.unlink(missing_ok=True)
+        print(
+            f"starting {warehouse} over: no build of it has finished, and the one that "
+            "failed read other data (nothing of it was published)"
+        )
     make_views(mapping, warehouse)
     if args.command == "dbt":
         if not passthrough:

@@ -102,6 +102,18 @@ class MappingError(ValueError):
     """The mapping file is wrong; the message names the file, the entity and the field."""
 
 
+# Characters that may group a number's digits (thousands_separator): '1.234,50', "1'234.50".
+THOUSANDS_SEPARATORS = (",", ".", " ", "'")
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """How an entity's file writes numbers (decimal_separator, thousands_separator)."""
+
+    decimal_comma: bool = False
+    thousands: str | None = None
+
+
 @dataclass(frozen=True)
 class FieldSource:
     """Where one field's value comes from."""
@@ -115,6 +127,8 @@ class FieldSource:
     default: Any = None  # replaces a null
     format: str | None = None  # strptime format of a date or timestamp held as text
     decimal_comma: bool = False  # numbers written with a decimal comma
+    thousands: str | None = None  # digit grouping character of numbers ('1.234,50')
+    lowercase: bool = False  # text compared in lower case (ids such as email addresses)
 
     @property
     def is_mapped(self) -> bool:
@@ -139,6 +153,10 @@ class FieldSource:
             spec["format"] = self.format
         if self.decimal_comma:
             spec["decimal_comma"] = True
+        if self.thousands:
+            spec["thousands"] = self.thousands
+        if self.lowercase:
+            spec["lowercase"] = True
         return spec
 
 
@@ -387,6 +405,7 @@ def load_mapping(
             if entity_name in top:
                 entities[entity_name] = _entity(reader, root_dir, entity_name, top[entity_name])
         _check_entities(reader, entities)
+        _check_segment_settings(reader, settings, entities)
     else:
         mapped_here = [key for key in ENTITIES if key in top]
         if mapped_here:
@@ -468,7 +487,71 @@ def _settings(reader: _Reader, top: Mapping[str, Any]) -> dict[str, Any]:
             raise reader.fail(
                 "segments.features", f"must be a list of feature column names, got {features!r}"
             )
+        if "segment_null_fills" not in settings:
+            # The project's default fills name default features; keep those still listed.
+            defaults = _project_vars(reader.project_dir).get("segment_null_fills") or {}
+            settings["segment_null_fills"] = {
+                feature: fill for feature, fill in defaults.items() if feature in features
+            }
     return settings
+
+
+def _check_segment_settings(
+    reader: _Reader, settings: Mapping[str, Any], entities: Mapping[str, EntityMapping]
+) -> None:
+    """Clustering features and fills name columns of fct_customer_features, checked here so a
+    misspelling fails in a second rather than in the middle of the build."""
+    customers = entities.get("customers")
+    attributes = [a.name for a in customers.attributes] if customers else []
+    columns = [*_feature_mart_columns(reader.project_dir), *attributes]
+    features = settings.get("segment_features")
+    if features is not None:
+        for feature in features:
+            if feature not in columns:
+                raise reader.fail(
+                    "segments.features",
+                    f"no feature {feature!r}{_suggest(feature, columns)}; features are columns "
+                    f"of marts.fct_customer_features: {', '.join(columns)}",
+                )
+    else:
+        features = _project_vars(reader.project_dir).get("segment_features") or []
+    fills = settings.get("segment_null_fills") or {}
+    if not isinstance(fills, Mapping):
+        raise reader.fail(
+            "segments.null_fills",
+            f"must map features to a number or a column name, got {fills!r}",
+        )
+    for feature, fill in fills.items():
+        if feature not in features:
+            raise reader.fail(
+                f"segments.null_fills.{feature}",
+                f"{feature!r} is not one of the features {list(features)}: list it under "
+                "segments.features, or drop its fill",
+            )
+        if isinstance(fill, str) and fill not in columns:
+            raise reader.fail(
+                f"segments.null_fills.{feature}",
+                f"no column {fill!r}{_suggest(fill, columns)} to fill from",
+            )
+
+
+@functools.cache
+def _feature_mart_columns(project_dir: Path) -> tuple[str, ...]:
+    """The feature columns the feature marts' YAML documents (the key and date excluded)."""
+    columns: list[str] = []
+    for mart in ("fct_customer_behavioural_features", "fct_customer_demographic_features"):
+        document = yaml.safe_load(
+            (project_dir / "models" / "marts" / "features" / f"{mart}.yml").read_text("utf-8")
+        )
+        for column in document["models"][0]["columns"]:
+            if column["name"] not in ("customer_id", "as_of_date", *columns):
+                columns.append(column["name"])
+    return tuple(columns)
+
+
+def _project_vars(project_dir: Path) -> dict[str, Any]:
+    project = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
+    return dict(project.get("vars") or {})
 
 
 def _table(reader: _Reader, root: Path, where: str, options: Mapping[str, Any]) -> TableSource:
@@ -556,6 +639,16 @@ def _entity(reader: _Reader, root: Path, name: str, value: Any) -> EntityMapping
         raise reader.fail(
             f"{where}.decimal_separator", f"must be '.' or ',', got {decimal_separator!r}"
         )
+    thousands = options.get("thousands_separator")
+    if thousands is not None and (
+        thousands not in THOUSANDS_SEPARATORS or thousands == decimal_separator
+    ):
+        raise reader.fail(
+            f"{where}.thousands_separator",
+            f"must be one of {', '.join(repr(t) for t in THOUSANDS_SEPARATORS)} and differ from "
+            f"decimal_separator {decimal_separator!r}, got {thousands!r}",
+        )
+    numbers = Numbers(decimal_comma=decimal_separator == ",", thousands=thousands)
     formats = {"timestamp": timestamp_format or date_format, "date": date_format}
     columns = reader.mapping(f"{where}.columns", options.get("columns") or {})
     fields: dict[str, FieldSource] = {}
@@ -573,7 +666,7 @@ def _entity(reader: _Reader, root: Path, name: str, value: Any) -> EntityMapping
             catalog_entity.field(field_name),
             given,
             formats,
-            decimal_separator == ",",
+            numbers,
         )
     attributes: tuple[Attribute, ...] = ()
     behaviour: dict[str, FieldSource] = {}
@@ -583,7 +676,7 @@ def _entity(reader: _Reader, root: Path, name: str, value: Any) -> EntityMapping
             if key in options:
                 raise reader.fail(f"{where}.{key}", f"only customers carry {key}")
     else:
-        attributes = _attributes(reader, where, options, fields, formats, decimal_separator)
+        attributes = _attributes(reader, where, options, fields, formats, numbers)
         behaviour_options = reader.mapping(f"{where}.behaviour", options.get("behaviour") or {})
         behaviour_fields = {f.name: f for f in BEHAVIOUR_FIELDS}
         for field_name, given in behaviour_options.items():
@@ -599,7 +692,7 @@ def _entity(reader: _Reader, root: Path, name: str, value: Any) -> EntityMapping
                 behaviour_fields[field_name],
                 given,
                 formats,
-                decimal_separator == ",",
+                numbers,
             )
         spend = reader.mapping(f"{where}.category_spend", options.get("category_spend") or {})
         category_spend = tuple(
@@ -611,7 +704,7 @@ def _entity(reader: _Reader, root: Path, name: str, value: Any) -> EntityMapping
                     Field(category, "decimal", "", summable=True),
                     given,
                     formats,
-                    decimal_separator == ",",
+                    numbers,
                 ),
             )
             for category, given in spend.items()
@@ -627,7 +720,9 @@ def _entity(reader: _Reader, root: Path, name: str, value: Any) -> EntityMapping
         wide = tuple(
             (
                 reader.text(f"{where}.wide", campaign),
-                _field_source(reader, f"{where}.wide.{campaign}", accepted, given, formats, False),
+                _field_source(
+                    reader, f"{where}.wide.{campaign}", accepted, given, formats, Numbers()
+                ),
             )
             for campaign, given in wide_options.items()
         )
@@ -659,7 +754,7 @@ def _attributes(
     options: Mapping[str, Any],
     fields: Mapping[str, FieldSource],
     formats: Mapping[str, str | None],
-    decimal_separator: str,
+    numbers: Numbers,
 ) -> tuple[Attribute, ...]:
     given = reader.mapping(f"{where}.attributes", options.get("attributes") or {})
     attributes = []
@@ -701,7 +796,7 @@ def _attributes(
             Field(attribute_name, "number", "", summable=True),
             spec,
             formats,
-            decimal_separator == ",",
+            numbers,
         )
         if source.kind == "sum":
             attribute_type = "number"
@@ -715,24 +810,27 @@ def _field_source(
     catalog_field: Field,
     given: Any,
     formats: Mapping[str, str | None],
-    decimal_comma: bool,
+    numbers: Numbers,
 ) -> FieldSource:
     """One field's source: a column name, a list of columns (summed), or a mapping with
     column / columns / constant and optional values, default."""
     text_format = formats.get(catalog_field.type)
     numeric = catalog_field.type in ("decimal", "integer", "number")
+    # How numbers are written; fields of other types ignore it.
+    written = {"decimal_comma": numbers.decimal_comma, "thousands": numbers.thousands}
+    number_options = written if numeric else {}
     if isinstance(given, str):
-        return FieldSource(
-            "column", (given,), format=text_format, decimal_comma=decimal_comma and numeric
-        )
+        return FieldSource("column", (given,), format=text_format, **number_options)
     if isinstance(given, list):
         if not catalog_field.summable:
             raise reader.fail(where, "only counts and amounts take a list of columns to sum")
         if not given or not all(isinstance(column, str) and column for column in given):
             raise reader.fail(where, f"must list column names, got {given!r}")
-        return FieldSource("sum", tuple(given), decimal_comma=decimal_comma)
+        return FieldSource("sum", tuple(given), **written)
     spec = reader.mapping(where, given)
-    reader.known_keys(where, spec, ("column", "columns", "constant", "values", "default"))
+    reader.known_keys(
+        where, spec, ("column", "columns", "constant", "values", "default", "lowercase")
+    )
     sources = [key for key in ("column", "columns", "constant") if key in spec]
     if len(sources) != 1:
         raise reader.fail(where, "give exactly one of column, columns (summed) or constant")
@@ -744,8 +842,11 @@ def _field_source(
             raise reader.fail(where, f"a constant must be one value, got {constant!r}")
         return FieldSource("constant", value=constant)
     if "columns" in spec:
-        return _field_source(reader, where, catalog_field, spec["columns"], formats, decimal_comma)
+        return _field_source(reader, where, catalog_field, spec["columns"], formats, numbers)
     column = reader.text(f"{where}.column", spec["column"])
+    lowercase = spec.get("lowercase", False)
+    if not isinstance(lowercase, bool):
+        raise reader.fail(f"{where}.lowercase", f"must be true or false, got {lowercase!r}")
     values_map = spec.get("values") or {}
     if not isinstance(values_map, Mapping):
         raise reader.fail(
@@ -779,7 +880,8 @@ def _field_source(
         has_other=has_other,
         default=default,
         format=text_format,
-        decimal_comma=decimal_comma and numeric,
+        lowercase=lowercase,
+        **number_options,
     )
 
 

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import glob
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 
 from segwarehouse.sources.catalog import BEHAVIOUR_FIELDS, ENTITIES
 from segwarehouse.sources.mapping import (
+    THOUSANDS_SEPARATORS,
     Attribute,
     EntityMapping,
     FieldSource,
@@ -78,9 +82,18 @@ def _parse_sql(expression: str, field_type: str, source: FieldSource) -> str | N
                 f"{text}, {offset}) as timestamptz) as timestamp) end"
             )
         return f"try_cast({expression} as {field_type})"
+    decimals = "," if source.decimal_comma else "\\."
+    if source.thousands:
+        # As staging reads them (macro ungrouped): digits grouped in threes lose the separator.
+        grouped = sql_string(
+            f"[+-]?[0-9]{{1,3}}([{source.thousands}][0-9]{{3}})+({decimals}[0-9]*)?"
+        )
+        text = (
+            f"case when regexp_full_match({text}, {grouped})"
+            f" then replace({text}, {sql_string(source.thousands)}, '') else {text} end"
+        )
     if field_type == "integer":
         # Whole numbers only, as staging reads them ('1.5' and '1,000' do not parse).
-        decimals = "," if source.decimal_comma else "\\."
         return (
             f"case when typeof({expression}) in ('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT')"
             f" then try_cast({expression} as integer)"
@@ -88,7 +101,11 @@ def _parse_sql(expression: str, field_type: str, source: FieldSource) -> str | N
             f" then cast(regexp_extract({text}, '^[+-]?[0-9]+') as integer) end"
         )
     if field_type in ("decimal", "number"):
-        value = f"replace({text}, ',', '.')" if source.decimal_comma else expression
+        value = expression
+        if source.decimal_comma:
+            value = f"replace({text}, ',', '.')"
+        elif source.thousands:
+            value = text
         target = {"decimal": "decimal(18, 2)", "number": "double"}
         return f"try_cast({value} as {target[field_type]})"
     if field_type == "boolean":
@@ -99,6 +116,8 @@ def _parse_sql(expression: str, field_type: str, source: FieldSource) -> str | N
 def _value_sql(source: FieldSource) -> str:
     """The field's raw value after its value map and default, as staging computes it."""
     column = sql_identifier(source.columns[0])
+    if source.lowercase:
+        column = f"lower(cast({column} as varchar))"
     if not source.values and not source.has_other:
         value = column
     else:
@@ -204,6 +223,7 @@ def probe(
                     raise MappingError(
                         f"{mapping.path}: {where}: no column {column!r} in {table.location}"
                         f"{_close(column, list(types))}; its columns are: {', '.join(types)}"
+                        f"{_delimiter_hint(table)}"
                     )
             # A sum is checked column by column: staging quarantines a row whose part does
             # not parse rather than count it as 0.
@@ -218,6 +238,8 @@ def probe(
             for part in parts:
                 if part.is_mapped:
                     _check_parse(connection, mapping, where, table, field_type, part, report)
+        _check_accepted_values(connection, mapping, table, entity, report)
+        _check_id_case(connection, table, entity, report)
         attributes = tuple(
             Attribute(a.name, a.source, _attribute_type(connection, table, types, a, report))
             if a.type == "auto"
@@ -226,6 +248,97 @@ def probe(
         )
         entities[name] = dataclasses.replace(entity, table=table, attributes=attributes)
     return dataclasses.replace(mapping, entities=entities), report
+
+
+def _check_accepted_values(
+    connection: duckdb.DuckDBPyConnection,
+    mapping: SourceMapping,
+    table: TableSource,
+    entity: EntityMapping,
+    report: ProbeReport,
+) -> None:
+    """Text fields with a fixed set of values (status, channel, ...): values outside it are
+    quarantined as invalid_value, so name them now, with what to add to the value map."""
+    sample = f"(select * from {reader_sql(table)} limit {SAMPLE_ROWS})"
+    for catalog_field in ENTITIES[entity.entity].fields:
+        source = entity.fields.get(catalog_field.name)
+        if not catalog_field.accepted or source is None or not source.is_mapped:
+            continue
+        where = f"{entity.entity}.columns.{catalog_field.name}"
+        # As staging reads it: the value map, then trimmed and lower-cased.
+        value = f"lower(nullif(trim(cast({_value_sql(source)} as varchar), e' \\t\\r\\n'), ''))"
+        accepted = ", ".join(sql_string(v) for v in catalog_field.accepted)
+        present, bad, values = connection.execute(
+            f"select count(*) filter (where {value} is not null), "
+            f"count(*) filter (where {value} not in ({accepted})), "
+            f"(select list(struct_pack(v, n) order by n desc, v) from (select {value} as v, "
+            f"count(*) as n from {sample} where {value} not in ({accepted}) group by 1)) "
+            f"from {sample}"
+        ).fetchone()
+        allowed = ", ".join(catalog_field.accepted)
+        columns = " + ".join(source.columns)
+        if bad:
+            shown = ", ".join(f"{v['v']!r} ({v['n']:,} rows)" for v in values[:6])
+            more = f" and {len(values) - 6} more" if len(values) > 6 else ""
+            example = ", ".join(
+                f"{v['v']}: <{'|'.join(catalog_field.accepted)}>" for v in values[:3]
+            )
+            message = (
+                f"{where}: {bad:,} of {present:,} sampled values of {columns!r} are not one of "
+                f"{allowed}: {shown}{more}"
+            )
+            if bad > MISMAPPED_SHARE * present:
+                raise MappingError(
+                    f"{mapping.path}: {message}; translate them with values: {{{example}}}"
+                )
+            report.warnings.append(
+                f"{message}; those rows will be quarantined as invalid_value, unless you "
+                "translate them with values: {...}"
+            )
+        if (
+            entity.entity == "orders"
+            and catalog_field.name == "status"
+            and not entity.is_mapped("returned_at")
+        ):
+            returned = connection.execute(
+                f"select count(*) from {sample} where {value} = 'returned'"
+            ).fetchone()[0]
+            if returned:
+                raise MappingError(
+                    f"{mapping.path}: {where}: {returned:,} sampled orders have status "
+                    "returned, but returned_at is not mapped; a return needs its date (a later "
+                    "return does not reach back before it), so every one would be quarantined. "
+                    "Map returned_at, or translate those values to cancelled (the order does "
+                    "not count) or completed"
+                )
+
+
+def _check_id_case(
+    connection: duckdb.DuckDBPyConnection,
+    table: TableSource,
+    entity: EntityMapping,
+    report: ProbeReport,
+) -> None:
+    """Warn when customer ids differ only in letter case (email addresses, typically): they
+    are different customers unless the mapping says `lowercase: true`."""
+    source = entity.fields.get("customer_id")
+    if source is None or source.kind != "column" or source.lowercase:
+        return
+    value = f"nullif(trim(cast({_value_sql(source)} as varchar)), '')"
+    sample = f"(select * from {reader_sql(table)} limit {SAMPLE_ROWS})"
+    clashes, example = connection.execute(
+        f"select count(*), min(ids) from (select lower(v) as k, list(distinct v order by v) "
+        f"as ids from (select {value} as v from {sample}) where v is not null group by k "
+        f"having count(distinct v) > 1)"
+    ).fetchall()[0]
+    if clashes:
+        shown = " and ".join(repr(i) for i in example[:2])
+        report.warnings.append(
+            f"{entity.entity}.columns.customer_id: customer ids that differ only in letter "
+            f"case ({clashes:,} such sets, e.g. {shown}) are different customers; if case "
+            f"does not matter (email addresses), map customer_id: {{column: "
+            f"{source.columns[0]}, lowercase: true}} on every entity that has it"
+        )
 
 
 def _close(column: str, columns: list[str]) -> str:
@@ -276,6 +389,7 @@ def _check_parse(
             if field_type in ("timestamp", "date")
             else "map the right column, or translate the values with values: {...}"
             + (", or set decimal_separator: ','" if field_type in ("decimal", "number") else "")
+            + _grouping_hint(field_type, source, examples or [])
         )
         raise MappingError(
             f"{mapping.path}: {where}: {bad_count:,} of {present_count:,} sampled values of "
@@ -284,7 +398,50 @@ def _check_parse(
     report.warnings.append(
         f"{where}: {bad_count:,} of {present_count:,} sampled values of {columns!r} are not "
         f"{what} (e.g. {shown}); those rows will be quarantined as unparseable_value"
+        + (
+            f"; to read them{hint}"
+            if (hint := _grouping_hint(field_type, source, examples or []))
+            else "; correct them in the file, or translate them with values: {...}"
+        )
     )
+
+
+def _delimiter_hint(table: TableSource) -> str:
+    """A hint to set `delimiter` when the file's first line splits better on another one."""
+    if table.format != "csv" or not table.path:
+        return ""
+    files = sorted(glob.glob(table.path)) or [table.path]
+    try:
+        with open(files[0], encoding="utf-8", errors="replace") as file:
+            first_line = file.readline()
+    except OSError:
+        return ""
+    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|") if d != table.delimiter}
+    best = max(counts, key=lambda d: counts[d], default=None)
+    if best is None or counts[best] <= first_line.count(table.delimiter):
+        return ""
+    shown = "\\t" if best == "\t" else best
+    return (
+        f". Its first line has {counts[best]} '{shown}' and "
+        f'{first_line.count(table.delimiter)} {table.delimiter!r}: set delimiter: "{shown}"'
+    )
+
+
+def _grouping_hint(field_type: str, source: FieldSource, examples: list[Any]) -> str:
+    """A hint to set thousands_separator when the values that fail have digits grouped by
+    a character (1.234,50 or 1,234.50)."""
+    if field_type not in ("decimal", "number", "integer") or source.thousands:
+        return ""
+    decimal = "," if source.decimal_comma else "."
+    for separator in THOUSANDS_SEPARATORS:
+        if separator == decimal:
+            continue
+        pattern = re.compile(
+            rf"[+-]?[0-9]{{1,3}}([{separator}][0-9]{{3}})+({re.escape(decimal)}[0-9]*)?"
+        )
+        if any(pattern.fullmatch(str(example).strip()) for example in examples):
+            return f", set thousands_separator: {separator!r} on the entity"
+    return ""
 
 
 def _attribute_type(
