@@ -37,6 +37,13 @@ def write_mapping(folder: Path, text: str, name: str = "mapping.yml") -> Path:
     return path
 
 
+def set_orders_column(shop: Path, column: str, values: list[str]) -> None:
+    """Rewrite one column of the shop's exports/orders.csv (as text)."""
+    frame = pd.read_csv(shop / "exports" / "orders.csv", dtype=str)
+    frame[column] = values
+    frame.to_csv(shop / "exports" / "orders.csv", index=False)
+
+
 @pytest.fixture
 def shop(tmp_path) -> Path:
     """A folder with exports/orders.csv (three columns) beside a mapping file."""
@@ -277,9 +284,9 @@ def test_a_missing_file_says_so(shop):
 
 
 def test_dates_in_another_format_fail_with_examples_and_the_option_to_set(shop):
-    frame = pd.read_csv(shop / "exports" / "orders.csv")
-    frame["InvoiceDate"] = ["05/01/2024 10:00", "05/02/2024 11:00", "07/01/2024 09:30", "x"]
-    frame.to_csv(shop / "exports" / "orders.csv", index=False)
+    set_orders_column(
+        shop, "InvoiceDate", ["05/01/2024 10:00", "05/02/2024 11:00", "07/01/2024 09:30", "x"]
+    )
     path = write_mapping(shop, MINIMAL)
     with pytest.raises(MappingError) as raised:
         probe(load_mapping(path))
@@ -534,9 +541,7 @@ def test_features_without_recency_keep_only_the_default_fills_that_apply(shop):
 
 
 def test_grouped_digits_parse_with_thousands_separator_and_are_hinted_without(shop):
-    frame = pd.read_csv(shop / "exports" / "orders.csv", dtype=str)
-    frame["Total"] = ["10,50", "1.234,50", "7,25", "2.000.000,00"]
-    frame.to_csv(shop / "exports" / "orders.csv", index=False)
+    set_orders_column(shop, "Total", ["10,50", "1.234,50", "7,25", "2.000.000,00"])
     decimal_comma = MINIMAL.replace("  path: exports", "  decimal_separator: ','\n  path: exports")
     _, report = probe(load_mapping(write_mapping(shop, decimal_comma)))
     assert any(
@@ -576,9 +581,7 @@ def test_a_file_with_another_delimiter_says_which_to_set(tmp_path):
 
 
 def test_unmapped_codes_are_listed_with_their_rows(shop):
-    frame = pd.read_csv(shop / "exports" / "orders.csv", dtype=str)
-    frame["Status"] = ["paid", "paid", "refunded", "Voided "]
-    frame.to_csv(shop / "exports" / "orders.csv", index=False)
+    set_orders_column(shop, "Status", ["paid", "paid", "refunded", "Voided "])
     unmapped = MINIMAL + "    status: Status\n"
     with pytest.raises(MappingError) as raised:
         probe(load_mapping(write_mapping(shop, unmapped)))
@@ -606,9 +609,7 @@ def test_unmapped_codes_are_listed_with_their_rows(shop):
 
 
 def test_ids_that_differ_only_in_case_are_reported_and_lowercase_joins_them(shop):
-    frame = pd.read_csv(shop / "exports" / "orders.csv", dtype=str)
-    frame["CustomerNo"] = ["anna@x.com", "Anna@X.com", "bob@x.com", "carl@x.com"]
-    frame.to_csv(shop / "exports" / "orders.csv", index=False)
+    set_orders_column(shop, "CustomerNo", ["anna@x.com", "Anna@X.com", "bob@x.com", "carl@x.com"])
     _, report = probe(load_mapping(write_mapping(shop, MINIMAL)))
     assert any(
         "(1 such sets, e.g. 'Anna@X.com' and 'anna@x.com') are different customers" in warning
