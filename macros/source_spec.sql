@@ -173,7 +173,9 @@
             'status': ['completed', 'returned', 'cancelled'],
         },
         'campaigns': {'channel': ['email', 'sms', 'push']},
-        'email_events': {'event_type': ['delivered', 'opened', 'clicked', 'unsubscribed']},
+        'email_events': {
+            'event_type': ['delivered', 'opened', 'clicked', 'unsubscribed', 'bounced'],
+        },
         'web_sessions': {'device': ['desktop', 'mobile', 'tablet']},
         'experiment_assignments': {'variant': ['control', 'treatment']},
     }[entity][field]) }}

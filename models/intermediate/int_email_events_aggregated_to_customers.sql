@@ -43,7 +43,10 @@ send_flags as (
     select
         email_sends.customer_id,
         email_sends.campaign_send_id,
-        count(*) filter (where send_events.event_type = 'delivered') > 0 as is_delivered,
+        -- An open or a click proves delivery: many email logs record no delivered event.
+        count(*) filter (
+            where send_events.event_type in ('delivered', 'opened', 'clicked')
+        ) > 0 as is_delivered,
         count(*) filter (where send_events.event_type = 'opened') > 0 as is_opened,
         count(*) filter (where send_events.event_type = 'clicked') > 0 as is_clicked,
         count(*) filter (where send_events.event_type = 'unsubscribed') > 0 as is_unsubscribed

@@ -242,9 +242,10 @@ ENTITIES: dict[str, Entity] = {
                 Field(
                     "event_type",
                     "text",
-                    "delivered, opened, clicked or unsubscribed.",
+                    "delivered, opened, clicked, unsubscribed or bounced (an open or click "
+                    "counts as delivered too; a bounce is a send not delivered).",
                     required=True,
-                    accepted=("delivered", "opened", "clicked", "unsubscribed"),
+                    accepted=("delivered", "opened", "clicked", "unsubscribed", "bounced"),
                 ),
                 Field("occurred_at", "timestamp", "When it happened.", required=True),
             ),
