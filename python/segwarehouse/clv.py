@@ -157,7 +157,10 @@ def summarize_transactions(
             select
                 {customer} as customer,
                 cast({day} as date) as purchase_date,
-                sum(coalesce(cast({amount} as double), 0)) as amount
+                -- Exact decimal sums: a double sum's last bits depend on how DuckDB's threads
+                -- split the rows, and the Gamma-Gamma fit then ends elsewhere on its flat
+                -- likelihood, so that identical data gave CLVs apart by up to 0.8%.
+                sum(coalesce(cast({amount} as decimal(38, 6)), 0)) as amount
             from transactions
             where cast({day} as date) <= date '{calibration_end}' {start}
             group by all
@@ -175,7 +178,7 @@ def summarize_transactions(
                 as recency,
             date_diff('day', min(purchase_date), date '{calibration_end}')
                 / {float(time_unit_days)!r} as "T",
-            coalesce(avg(amount) filter (where is_repeat), 0) as monetary_value,
+            coalesce(cast(avg(amount) filter (where is_repeat) as double), 0) as monetary_value,
             cast(min(purchase_date) as timestamp) as first_purchase_date,
             cast(max(purchase_date) as timestamp) as last_purchase_date
         from marked
