@@ -199,10 +199,23 @@
 
 {% macro log_orders_rows(fields) -%}
     {#- Orders of a transaction log: one per distinct order key and header values (rows of
-        one order that disagree on its header are a duplicate_key conflict). -#}
+        one order that disagree on its header are a duplicate_key conflict). A row that leaves
+        a header field blank takes the value the order's other rows agree on. -#}
     select distinct
         {%- for field in fields %}
-        {{ 'order_key' if field == 'order_id' else field }} as {{ field }}{{ ',' if not loop.last }}
+        {% if field == 'order_id' -%}
+            order_key
+        {%- else -%}
+            coalesce(
+                {{ field }},
+                case
+                    when order_key is not null
+                        and min({{ field }}) over (partition by order_key)
+                        = max({{ field }}) over (partition by order_key)
+                        then min({{ field }}) over (partition by order_key)
+                end
+            )
+        {%- endif %} as {{ field }}{{ ',' if not loop.last }}
         {%- endfor %}
     from ({{ log_rows() }}) as log
 {%- endmacro %}
@@ -307,7 +320,7 @@
                     {{ field_value('campaign_responses', 'responded_at') }} as sent_at,
                     {{ accepted }} as is_accepted,
                     true as is_response
-                from {{ source('mapped', 'campaign_responses') }}
+                from ({{ distinct_responses() }}) as responses
                 {%- if responses.get('wide') %}
                 where {{ accepted }} is not null
                 {%- endif %}
@@ -334,4 +347,10 @@
 {% macro date_literal(value) -%}
     {#- A date setting as a typed literal: cast('YYYY-MM-DD' as date). -#}
     cast({{ string_literal(value | string) }} as date)
+{%- endmacro %}
+
+{% macro distinct_responses() -%}
+    {#- The campaign responses' raw rows, identical ones once when the mapping says distinct. -#}
+    select {{ 'distinct' if (entity_spec('campaign_responses') or {}).get('distinct') }} *
+    from {{ source('mapped', 'campaign_responses') }}
 {%- endmacro %}

@@ -117,7 +117,7 @@
     {%- elif type == 'integer' -%}
         {#- Whole numbers only: DuckDB's try_cast rounds '1.5' to 2, which would keep a row
             another engine (or a reader) sees as wrong. -#}
-        {%- set digits = ungrouped(text, spec) -%}
+        {%- set digits = ungrouped(without_currency(text, spec), spec) -%}
         case
             when {{ integer_typed(expression) }} then try_cast({{ expression }} as integer)
             when regexp_full_match(
@@ -127,15 +127,26 @@
         end
     {%- elif type in ('decimal', 'number') -%}
         {%- set target_type = {'decimal': 'decimal(18, 2)', 'number': 'double'}[type] -%}
+        {%- set number = ungrouped(without_currency(text, spec), spec) -%}
         {%- if spec.get('decimal_comma') -%}
-            try_cast(replace({{ ungrouped(text, spec) }}, ',', '.') as {{ target_type }})
-        {%- elif spec.get('thousands') -%}
-            try_cast({{ ungrouped(text, spec) }} as {{ target_type }})
+            try_cast(replace({{ number }}, ',', '.') as {{ target_type }})
+        {%- elif spec.get('thousands') or spec.get('currency') -%}
+            try_cast({{ number }} as {{ target_type }})
         {%- else -%}
             try_cast({{ expression }} as {{ target_type }})
         {%- endif -%}
     {%- else -%}
         try_cast({{ expression }} as {{ type }})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro without_currency(text, spec) -%}
+    {#- A number's text without the currency symbol or code written with it (spec
+        'currency': '€12.50', '12,50 EUR'); any other symbol is left to fail the parse. -#}
+    {%- if spec.get('currency') -%}
+        nullif(trim(replace({{ text }}, {{ string_literal(spec['currency']) }}, '')), '')
+    {%- else -%}
+        {{ text }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -108,6 +108,12 @@
     {{ return((customers or {}).get('category_spend', [])) }}
 {%- endmacro %}
 
+{% macro customers_are_a_snapshot() -%}
+    {#- No orders: the customers table is a snapshot taken on its snapshot_date (with
+        precomputed behaviour, or attributes alone). -#}
+    {{ return(has_entity('customers') and not has_entity('orders')) }}
+{%- endmacro %}
+
 {% macro orders_are_a_log() -%}
     {#- The orders are a transaction log: mapped, with their lines' fields on each row. -#}
     {{ return(has_entity('orders') and lines_entity() == 'orders') }}

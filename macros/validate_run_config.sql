@@ -148,9 +148,10 @@
 
 {% macro _activity_fields() -%}
     {#- (entity, field) of every dated activity: what int_as_of_dates_resolved reads (customers'
-        snapshot dates for a customer snapshot's behaviour or spend). -#}
+        snapshot dates when they are a snapshot, without orders). -#}
     {{ return([
         ('orders', 'ordered_at'),
+        ('orders', 'returned_at'),
         ('web_sessions', 'started_at'),
         ('email_events', 'occurred_at'),
         ('survey_responses', 'responded_at'),
@@ -184,7 +185,7 @@
     {%- set parts = [] -%}
     {%- for entity, field in _activity_fields()
         if has_entity(entity)
-        and (entity != 'customers' or source_behaviour() or source_category_spend()) -%}
+        and (entity != 'customers' or customers_are_a_snapshot()) -%}
         {%- set type = 'date' if field == 'snapshot_date' else 'timestamp' -%}
         {%- do parts.append(
             'select cast(' ~ parsed(entity, field, type) ~ ' as date) as activity_date'

@@ -34,6 +34,12 @@ activity_bounds as (
         max(ordered_at) as last_at
     from orders
     union all
+    -- A return is activity too: an order returned after its last order date counts.
+    select
+        min(returned_at) as first_at,
+        max(returned_at) as last_at
+    from orders
+    union all
     select
         min(started_at) as first_at,
         max(started_at) as last_at

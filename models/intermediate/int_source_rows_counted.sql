@@ -31,6 +31,10 @@ with
 
 {% endfor %}
 
+identical_rows_counted as (
+    select * from {{ ref('stg_mapped__identical_rows_counted') }}
+),
+
 classified_rows as (
     {%- for table in mapped_tables() %}
     select
@@ -73,6 +77,15 @@ outcomes as (
         0 as row_count,
         null as row_amount
     from source_tables
+    union all
+    -- Copies a mapping's distinct: true counted once: neither kept nor quarantined.
+    select
+        source_table,
+        'identical_copy' as row_outcome,
+        row_count,
+        null as row_amount
+    from identical_rows_counted
+    where row_count > 0
 ),
 
 final as (

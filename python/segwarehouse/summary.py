@@ -9,6 +9,7 @@ import argparse
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 SUMMARY_SQL = """
@@ -59,14 +60,18 @@ select
     max(model_fit_message) as model_fit_message
 from marts.fct_customer_lifetime_values
 """
-# Per raw table that has rows: how many were quarantined, their amount and the main reason.
+# Per raw table that has rows: how many were quarantined, their amount and the reasons.
 QUARANTINE_SQL = """
 select
     source_table,
     max(raw_row_count) as raw_rows,
+    cast(
+        coalesce(sum(row_count) filter (where row_outcome = 'identical_copy'), 0) as bigint
+    ) as identical_copies,
     cast(coalesce(sum(row_count) filter (where is_quarantined), 0) as bigint) as quarantined_rows,
     sum(amount) filter (where is_quarantined) as quarantined_amount,
-    arg_max(row_outcome, row_count) filter (where is_quarantined) as main_reason
+    list(struct_pack(reason := row_outcome, row_count := row_count) order by row_count desc)
+        filter (where is_quarantined) as reasons
 from marts.fct_quarantine_summary
 group by source_table
 having max(raw_row_count) > 0
@@ -117,20 +122,40 @@ def format_lifetime_values(
     return f"{line} ({model_fit_message})" if model_fit_message else line
 
 
-def format_quarantine(tables: pd.DataFrame) -> str:
-    """Per raw table, rows quarantined and why (the rows behind marts.fct_quarantine_summary)."""
+def _reasons(reasons: object) -> str:
+    """'null_key 176, duplicate_key 161' from [{reason, row_count}, ...]; '-' for none."""
+    if not isinstance(reasons, list | np.ndarray) or not len(reasons):
+        return "-"
+    return ", ".join(f"{r['reason']} {r['row_count']:,}" for r in reasons)
+
+
+def format_quarantine(tables: pd.DataFrame, warn_share: float | None = None) -> str:
+    """Per raw table, rows quarantined and why (the rows behind marts.fct_quarantine_summary);
+    with a column of identical rows counted once when a mapping's distinct: true merged any."""
     width = max([len("table"), *tables["source_table"].map(len)])
+    copies = "identical_copies" in tables and bool(tables["identical_copies"].sum())
     header = (
-        f"{'table':<{width}}  {'raw rows':>10}  {'quarantined':>11}  {'share':>6}  "
-        f"{'amount':>12}  main reason"
+        f"{'table':<{width}}  {'raw rows':>10}  "
+        + (f"{'copies':>8}  " if copies else "")
+        + f"{'quarantined':>11}  {'share':>6}  {'amount':>12}  reasons"
     )
     lines = ["Raw rows quarantined (marts.fct_quarantine_summary)", header, "-" * len(header)]
     for row in tables.itertuples():
         share = row.quarantined_rows / row.raw_rows
         lines.append(
-            f"{row.source_table:<{width}}  {row.raw_rows:>10,}  {row.quarantined_rows:>11,}  "
-            f"{share:>6.1%}  {_money(row.quarantined_amount):>12}  "
-            f"{row.main_reason if isinstance(row.main_reason, str) else '-'}"
+            f"{row.source_table:<{width}}  {row.raw_rows:>10,}  "
+            + (f"{row.identical_copies:>8,}  " if copies else "")
+            + f"{row.quarantined_rows:>11,}  {share:>6.1%}  "
+            f"{_money(row.quarantined_amount):>12}  {_reasons(row.reasons)}"
+        )
+    if copies:
+        lines.append("copies: identical rows that the mapping's distinct: true counted once")
+    shares = tables["quarantined_rows"] / tables["raw_rows"]
+    above = tables["source_table"][shares > warn_share] if warn_share is not None else []
+    if len(above):
+        lines.append(
+            f"warning: above quarantine_warn_share ({warn_share:.0%}): {', '.join(above)}; "
+            "the rows and their reasons are in staging.stg_mapped__quarantined_rows"
         )
     return "\n".join(lines)
 
@@ -182,7 +207,7 @@ def format_summary(
     return "\n".join(lines).rstrip()
 
 
-def print_summary(connection: duckdb.DuckDBPyConnection) -> None:
+def print_summary(connection: duckdb.DuckDBPyConnection, warn_share: float | None = None) -> None:
     print(
         format_summary(
             segment_summary(connection), segment_totals(connection), unfitted_reason(connection)
@@ -191,7 +216,7 @@ def print_summary(connection: duckdb.DuckDBPyConnection) -> None:
     print()
     print(format_lifetime_values(*connection.execute(LIFETIME_VALUES_SQL).fetchall()[0]))
     print()
-    print(format_quarantine(connection.sql(QUARANTINE_SQL).df()))
+    print(format_quarantine(connection.sql(QUARANTINE_SQL).df(), warn_share))
 
 
 def main(argv: list[str] | None = None) -> None:

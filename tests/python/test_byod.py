@@ -78,10 +78,11 @@ def assert_built(build_: Build) -> None:
 
 
 def assert_rows_accounted(
-    build_: Build, table: str, raw_count: int, model: str | None = None
+    build_: Build, table: str, raw_count: int, model: str | None = None, copies: int = 0
 ) -> None:
     """The source's raw rows of `table` = kept + quarantined, in staging (the classified
-    model `model`, else the table's own) and the summary."""
+    model `model`, else the table's own), and + `copies` merged by distinct: true in the
+    summary."""
     classified, kept = build_.query(
         f"select count(*), count(*) filter (where quarantine_reason is null)"
         f" from staging.stg_mapped__{model or table}_classified where source_table = ?",
@@ -91,11 +92,14 @@ def assert_rows_accounted(
         "select count(*) from staging.stg_mapped__quarantined_rows where source_table = ?",
         [table],
     )
-    summary_raw = build_.scalar(
-        "select max(raw_row_count) from marts.fct_quarantine_summary where source_table = ?",
+    summary_raw, summary_copies = build_.query(
+        "select max(raw_row_count), coalesce(sum(row_count) filter ("
+        "where row_outcome = 'identical_copy'), 0) from marts.fct_quarantine_summary"
+        " where source_table = ?",
         [table],
-    )
-    assert classified == raw_count == kept + quarantined == summary_raw, table
+    )[0]
+    assert classified == raw_count == kept + quarantined == summary_raw - copies, table
+    assert summary_copies == copies, table
 
 
 def offers_by_campaign(build_: Build, segmentation: str) -> dict[str, tuple[int, int]]:
@@ -295,6 +299,11 @@ def line_item_log(tmp_path_factory) -> tuple[Build, pd.DataFrame, pd.DataFrame]:
     )
     # A price written with its thousands grouped.
     lines.loc[lines.index[lines["Status"] == "P"][0], "Price"] = "1.250,50"
+    # One line of a completed invoice without its customer: the invoice's other lines say.
+    sizes = lines.groupby("Invoice")["Invoice"].transform("size")
+    blank = lines.index[(lines["Status"] == "P") & (sizes > 1)][1]
+    lines["Customer"] = lines["Customer"].astype(object)
+    lines.loc[blank, "Customer"] = None
     (folder / "exports").mkdir()
     # Two files matched by one glob, as monthly exports would be.
     half = len(lines) // 2
@@ -319,6 +328,14 @@ def test_a_line_item_log_builds_orders_from_invoices(line_item_log):
     invoices = lines.drop_duplicates("Invoice")
     assert statuses["cancelled"] == (invoices["Status"] == "X").sum()
     assert statuses["completed"] == (invoices["Status"] == "P").sum()
+    # The line without a customer kept its invoice, whose customer the other lines gave.
+    blank = lines[lines["Customer"].isna()].iloc[0]
+    customer = lines[(lines["Invoice"] == blank["Invoice"]) & lines["Customer"].notna()]
+    assert built.query(
+        "select source_customer_id from staging.stg_mapped__orders"
+        " inner join marts.dim_customers using (customer_id) where order_id = ?",
+        [int(blank["Invoice"])],
+    ) == [(str(customer["Customer"].iloc[0]),)]
 
 
 def test_an_unknown_status_code_is_quarantined_and_reported(line_item_log):
@@ -574,8 +591,12 @@ def tiny_shop(tmp_path_factory) -> Build:
 
 def test_too_few_customers_for_k_leave_the_k_means_columns_null(tiny_shop):
     assert_built(tiny_shop)
-    assert_rows_accounted(tiny_shop, "customers", 4)
-    assert_rows_accounted(tiny_shop, "order_lines", 6)  # 7 rows, one an exact repeat
+    # 7 rows: one an exact repeat, counted once; customers from the same 7 rows.
+    assert_rows_accounted(tiny_shop, "customers", 4, copies=3)
+    assert_rows_accounted(tiny_shop, "order_lines", 6, copies=1)
+    assert "copies: identical rows that the mapping's distinct: true counted once" in (
+        tiny_shop.result.stdout
+    )
     assert "k-means segments not fitted: only 4 customers" in tiny_shop.output
     assert_every_customer_segmented(tiny_shop, 4, kmeans=False)
     message = tiny_shop.scalar("select fit_message from marts.fct_segment_model_runs")
@@ -927,3 +948,74 @@ def test_ids_in_either_case_are_one_customer_with_lowercase(call_list):
         " 'campaign_responses' and row_outcome = 'kept' and row_count = ?",
         [len(outcomes)],
     ) == [(1,)]
+
+
+# --- J: a loyalty programme's members: attributes only, no orders, no behaviour -------------
+
+LOYALTY_MAPPING = """
+name: loyalty
+customers:
+  path: members.csv
+  delimiter: ";"
+  decimal_separator: ","
+  date_format: "%d.%m.%Y"
+  columns:
+    customer_id: MemberID
+    birth_date: Born
+    gender: {column: Sex, values: {M: male, F: female, X: non_binary}, default: undisclosed}
+    snapshot_date: {constant: "2025-06-30"}
+  attributes:
+    points_balance: {column: Points, type: number}
+    tier: Tier
+segments:
+  features: [points_balance, tier, age_years]
+  n_clusters: 3
+"""
+
+
+@pytest.fixture(scope="module")
+def loyalty_members(tmp_path_factory) -> tuple[Build, pd.DataFrame]:
+    folder = tmp_path_factory.mktemp("loyalty")
+    rng = np.random.default_rng(16)
+    n = 300
+    tiers = rng.choice(["bronze", "silver", "gold"], n, p=[0.6, 0.3, 0.1])
+    members = pd.DataFrame(
+        {
+            "MemberID": np.arange(5000, 5000 + n),
+            "Born": [
+                (pd.Timestamp("1950-01-01") + pd.Timedelta(days=int(d))).strftime("%d.%m.%Y")
+                for d in rng.integers(0, 365 * 55, n)
+            ],
+            "Sex": rng.choice(["M", "F", "X", ""], n, p=[0.45, 0.45, 0.05, 0.05]),
+            "Points": [
+                f"{value:.1f}".replace(".", ",")
+                for value in rng.gamma(2, 400, n) * np.where(tiers == "gold", 5, 1)
+            ],
+            "Tier": tiers,
+        }
+    )
+    members.to_csv(folder / "members.csv", sep=";", index=False)
+    return build(folder, LOYALTY_MAPPING), members
+
+
+def test_a_member_table_with_attributes_alone_is_segmented_on_them(loyalty_members):
+    built, members = loyalty_members
+    assert_built(built)
+    assert_rows_accounted(built, "customers", len(members))
+    assert_every_customer_segmented(built, len(members))
+    # Nobody bought anything: every RFM segment is "No purchases", and no CLV, saying why.
+    assert built.query(
+        "select rfm_segment_name, count(*) from marts.dim_customer_segments group by 1"
+    ) == [("No purchases", len(members))]
+    assert (
+        built.scalar(
+            "select count(distinct model_fit_message) from marts.fct_customer_lifetime_values"
+            " where model_fit_message like 'no customer has a kept order%'"
+        )
+        == 1
+    )
+    points = built.scalar("select sum(points_balance) from marts.fct_customer_features")
+    expected = members["Points"].str.replace(",", ".").astype(float).sum()
+    assert points == pytest.approx(expected, abs=0.01)
+    genders = dict(built.query("select gender, count(*) from marts.dim_customers group by 1"))
+    assert genders["undisclosed"] == (members["Sex"].fillna("") == "").sum()

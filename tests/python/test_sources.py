@@ -114,8 +114,14 @@ def test_the_command_line_name_and_root_override_the_file(shop, tmp_path_factory
         ),
         pytest.param(
             "name: s\ncustomers: {path: c.csv, columns: {customer_id: ID}}\n",
+            "customers.columns.snapshot_date: missing: without orders the customers table is a "
+            "snapshot",
+            id="customers-without-orders-or-a-date",
+        ),
+        pytest.param(
+            "name: s\ncampaigns: {path: c.csv, columns: {campaign_id: ID}}\n",
             "orders: missing: map a transaction log",
-            id="no-orders-no-behaviour",
+            id="neither-orders-nor-customers",
         ),
         pytest.param(
             "name: My Shop\norders: {path: a.csv, columns: {}}\n",
@@ -654,3 +660,39 @@ def test_a_warehouse_that_never_published_starts_over_for_a_corrected_mapping(sh
     with pytest.raises(SystemExit):
         sources_main(["dbt", str(path), "--warehouse", str(warehouse)])
     assert "starting " not in capsys.readouterr().out
+
+
+def test_amounts_with_a_currency_symbol_read_with_currency_symbol(shop):
+    set_orders_column(shop, "Total", ["€10.50", "€1,234.50", "7.25 €", "€ 99.99"])
+    with pytest.raises(
+        MappingError, match="or set currency_symbol: '€' and thousands_separator: ','"
+    ):
+        probe(load_mapping(write_mapping(shop, MINIMAL)))
+    euro = MINIMAL.replace("  path: exports", "  currency_symbol: '€'\n  path: exports")
+    _, report = probe(load_mapping(write_mapping(shop, euro)))
+    assert any("set thousands_separator: ','" in warning for warning in report.warnings)
+    both = euro.replace("  path: exports", "  thousands_separator: ','\n  path: exports")
+    mapping, report = probe(load_mapping(write_mapping(shop, both)))
+    assert report.warnings == []
+    source = mapping.entities["orders"].fields["amount"]
+    with duckdb.connect() as connection:
+        values = connection.execute(
+            f"select {_parse_sql('v', 'decimal', source)} from (values ('€1,234.50'),"
+            " ('12 €'), ('$12'), ('€')) as t(v)"
+        ).fetchall()
+    # Another currency's amount does not parse (it would be summed as if in euros).
+    assert values == [(Decimal("1234.50"),), (Decimal("12.00"),), (None,), (None,)]
+
+
+def test_identical_rows_of_a_log_are_reported_as_lines_of_their_own(shop):
+    frame = pd.read_csv(shop / "exports" / "orders.csv", dtype=str)
+    pd.concat([frame, frame.iloc[[0, 0, 2]]]).to_csv(shop / "exports" / "orders.csv", index=False)
+    _, report = probe(load_mapping(write_mapping(shop, MINIMAL)))
+    assert any(
+        warning.startswith("orders: 3 sampled rows are exact copies of another row")
+        and "distinct: true" in warning
+        for warning in report.warnings
+    ), report.warnings
+    distinct = MINIMAL.replace("  path: exports", "  distinct: true\n  path: exports")
+    _, report = probe(load_mapping(write_mapping(shop, distinct)))
+    assert report.warnings == []

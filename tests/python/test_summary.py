@@ -92,24 +92,43 @@ def test_lifetime_values_line_gives_the_total_or_why_there_is_none():
     )
 
 
-def test_quarantine_table_lists_each_raw_table_with_its_main_reason():
+def test_quarantine_table_lists_each_raw_table_with_its_reasons():
     tables = pd.DataFrame(
         {
             "source_table": ["order_lines", "customers"],
             "raw_rows": [1663, 300],
             "quarantined_rows": [286, 0],
             "quarantined_amount": [24306.1, None],
-            "main_reason": ["orphan_reference", None],
+            "reasons": [
+                [
+                    {"reason": "orphan_reference", "row_count": 280},
+                    {"reason": "null_key", "row_count": 6},
+                ],
+                None,
+            ],
         }
     )
     lines = format_quarantine(tables).splitlines()
     assert lines[0] == "Raw rows quarantined (marts.fct_quarantine_summary)"
     assert lines[3].split() == [
-        "order_lines",
-        "1,663",
-        "286",
-        "17.2%",
-        "24,306.10",
-        "orphan_reference",
-    ]
+        "order_lines", "1,663", "286", "17.2%", "24,306.10", "orphan_reference", "280,",
+        "null_key", "6",
+    ]  # fmt: skip
     assert lines[4].split() == ["customers", "300", "0", "0.0%", "-", "-"]
+
+
+def test_quarantine_table_shows_identical_copies_when_distinct_merged_some():
+    tables = pd.DataFrame(
+        {
+            "source_table": ["order_lines"],
+            "raw_rows": [3829],
+            "identical_copies": [157],
+            "quarantined_rows": [0],
+            "quarantined_amount": [None],
+            "reasons": [None],
+        }
+    )
+    lines = format_quarantine(tables).splitlines()
+    assert lines[1].split()[:4] == ["table", "raw", "rows", "copies"]
+    assert lines[3].split() == ["order_lines", "3,829", "157", "0", "0.0%", "-", "-"]
+    assert lines[4].startswith("copies: identical rows")

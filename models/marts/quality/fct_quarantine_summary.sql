@@ -9,7 +9,7 @@ final as (
         source_name,
         source_table,
         row_outcome,
-        row_outcome != 'kept' as is_quarantined,
+        row_outcome not in ('kept', 'identical_copy') as is_quarantined,
         row_count,
         cast(sum(row_count) over (partition by source_name, source_table) as bigint)
             as raw_row_count,

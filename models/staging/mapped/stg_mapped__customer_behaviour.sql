@@ -1,4 +1,5 @@
-{#- One row per kept customer with precomputed behaviour (a customer snapshot). -#}
+{#- One row per kept customer of a customer snapshot (no orders): its precomputed behaviour,
+    null where it has none, measured on the snapshot date. -#}
 {%- set behaviour = source_behaviour() -%}
 {%- set columns = [] -%}
 {%- for field in [
@@ -21,8 +22,8 @@ final as (
         customer_id,
         {{ leading_columns(columns) }}snapshot_date
     from customers
-    -- Without precomputed behaviour or spend, no rows.
-    where {{ 'true' if behaviour or source_category_spend() else 'false' }}
+    -- With orders, no rows: the orders give the behaviour.
+    where {{ 'true' if customers_are_a_snapshot() else 'false' }}
 )
 
 select * from final

@@ -327,6 +327,7 @@ ENTITY_KEYS = (
     "date_format",
     "decimal_separator",
     "thousands_separator",
+    "currency_symbol",
     "columns",
     "distinct",
     "attributes",

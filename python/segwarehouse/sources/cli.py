@@ -29,7 +29,7 @@ import yaml
 
 from segwarehouse.publish import PublishError, publish
 from segwarehouse.sources.catalog import fields_markdown
-from segwarehouse.sources.mapping import MappingError, SourceMapping, load_mapping
+from segwarehouse.sources.mapping import MappingError, SourceMapping, load_mapping, project_vars
 from segwarehouse.sources.probe import ProbeReport, probe
 from segwarehouse.sources.readers import attachments, create_source_views
 from segwarehouse.summary import print_summary
@@ -96,6 +96,14 @@ def _never_published_from_another_source(mapping: SourceMapping, warehouse: Path
     except duckdb.Error:
         return False
     return bool(recorded) and recorded[0][0] != mapping.identity(PROJECT_DIR)
+
+
+def _warn_share(variables: dict[str, Any]) -> float | None:
+    """The build's quarantine_warn_share (its vars, else the project's default)."""
+    if "quarantine_warn_share" in variables:
+        return float(variables["quarantine_warn_share"])
+    default = project_vars(PROJECT_DIR).get("quarantine_warn_share")
+    return float(default) if default is not None else None
 
 
 def make_views(mapping: SourceMapping, warehouse: Path) -> None:
@@ -267,7 +275,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"published {len(publication.tables)} tables ({rows:,} rows) to {published}")
     if not args.no_summary:
         with duckdb.connect(str(published), read_only=True) as connection:
-            print_summary(connection)
+            print_summary(connection, warn_share=_warn_share(variables))
 
 
 if __name__ == "__main__":

@@ -112,6 +112,7 @@ class Numbers:
 
     decimal_comma: bool = False
     thousands: str | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ class FieldSource:
     format: str | None = None  # strptime format of a date or timestamp held as text
     decimal_comma: bool = False  # numbers written with a decimal comma
     thousands: str | None = None  # digit grouping character of numbers ('1.234,50')
+    currency: str | None = None  # a symbol written with the amounts ('€12.50'), dropped
     lowercase: bool = False  # text compared in lower case (ids such as email addresses)
 
     @property
@@ -155,6 +157,8 @@ class FieldSource:
             spec["decimal_comma"] = True
         if self.thousands:
             spec["thousands"] = self.thousands
+        if self.currency:
+            spec["currency"] = self.currency
         if self.lowercase:
             spec["lowercase"] = True
         return spec
@@ -489,7 +493,7 @@ def _settings(reader: _Reader, top: Mapping[str, Any]) -> dict[str, Any]:
             )
         if "segment_null_fills" not in settings:
             # The project's default fills name default features; keep those still listed.
-            defaults = _project_vars(reader.project_dir).get("segment_null_fills") or {}
+            defaults = project_vars(reader.project_dir).get("segment_null_fills") or {}
             settings["segment_null_fills"] = {
                 feature: fill for feature, fill in defaults.items() if feature in features
             }
@@ -514,7 +518,7 @@ def _check_segment_settings(
                     f"of marts.fct_customer_features: {', '.join(columns)}",
                 )
     else:
-        features = _project_vars(reader.project_dir).get("segment_features") or []
+        features = project_vars(reader.project_dir).get("segment_features") or []
     fills = settings.get("segment_null_fills") or {}
     if not isinstance(fills, Mapping):
         raise reader.fail(
@@ -549,7 +553,8 @@ def _feature_mart_columns(project_dir: Path) -> tuple[str, ...]:
     return tuple(columns)
 
 
-def _project_vars(project_dir: Path) -> dict[str, Any]:
+def project_vars(project_dir: Path) -> dict[str, Any]:
+    """The vars of the project's dbt_project.yml (its defaults)."""
     project = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
     return dict(project.get("vars") or {})
 
@@ -648,7 +653,22 @@ def _entity(reader: _Reader, root: Path, name: str, value: Any) -> EntityMapping
             f"must be one of {', '.join(repr(t) for t in THOUSANDS_SEPARATORS)} and differ from "
             f"decimal_separator {decimal_separator!r}, got {thousands!r}",
         )
-    numbers = Numbers(decimal_comma=decimal_separator == ",", thousands=thousands)
+    currency = options.get("currency_symbol")
+    if currency is not None and (
+        not isinstance(currency, str)
+        or not 1 <= len(currency.strip()) <= 3
+        or any(c.isdigit() or c in ".,+-" for c in currency)
+    ):
+        raise reader.fail(
+            f"{where}.currency_symbol",
+            f"must be the symbol or code written with the amounts, such as '€' or 'EUR', got "
+            f"{currency!r}",
+        )
+    numbers = Numbers(
+        decimal_comma=decimal_separator == ",",
+        thousands=thousands,
+        currency=currency.strip() if currency else None,
+    )
     formats = {"timestamp": timestamp_format or date_format, "date": date_format}
     columns = reader.mapping(f"{where}.columns", options.get("columns") or {})
     fields: dict[str, FieldSource] = {}
@@ -817,7 +837,11 @@ def _field_source(
     text_format = formats.get(catalog_field.type)
     numeric = catalog_field.type in ("decimal", "integer", "number")
     # How numbers are written; fields of other types ignore it.
-    written = {"decimal_comma": numbers.decimal_comma, "thousands": numbers.thousands}
+    written = {
+        "decimal_comma": numbers.decimal_comma,
+        "thousands": numbers.thousands,
+        "currency": numbers.currency,
+    }
     number_options = written if numeric else {}
     if isinstance(given, str):
         return FieldSource("column", (given,), format=text_format, **number_options)
@@ -889,11 +913,12 @@ def _check_entities(reader: _Reader, entities: Mapping[str, EntityMapping]) -> N
     """What must go together: required fields, and which entities need which."""
     customers = entities.get("customers")
     has_behaviour = customers is not None and bool(customers.behaviour or customers.category_spend)
-    if "orders" not in entities and not has_behaviour:
+    if "orders" not in entities and customers is None:
         raise reader.fail(
             "orders",
             "missing: map a transaction log or orders (customer_id, ordered_at and amount at "
-            "least), or give customers precomputed behaviour (customers.behaviour)",
+            "least), or a customers table (a snapshot: its attributes, and precomputed "
+            "behaviour if it has some)",
         )
     if "orders" in entities and has_behaviour:
         raise reader.fail(
@@ -901,14 +926,19 @@ def _check_entities(reader: _Reader, entities: Mapping[str, EntityMapping]) -> N
             "behaviour stands in for a transaction log; with orders mapped, the warehouse "
             "computes it from the orders: drop one of them",
         )
-    if has_behaviour and customers is not None:
+    if "orders" not in entities and customers is not None:
         snapshot = customers.fields.get("snapshot_date")
         if snapshot is None:
+            measured = (
+                "behaviour (recency, counts, spend) is measured on a date"
+                if has_behaviour
+                else "without orders the customers table is a snapshot, taken on a date (the "
+                "as-of date of its features)"
+            )
             raise reader.fail(
                 "customers.columns.snapshot_date",
-                "missing: behaviour (recency, counts, spend) is measured on a date; map the "
-                "column that holds it or give it as a constant, e.g. snapshot_date: "
-                "{constant: '2024-06-30'}",
+                f"missing: {measured}; map the column that holds it or give it as a constant, "
+                "e.g. snapshot_date: {constant: '2024-06-30'}",
             )
     for name, mapping in entities.items():
         catalog_entity = ENTITIES[name]

@@ -83,6 +83,9 @@ def _parse_sql(expression: str, field_type: str, source: FieldSource) -> str | N
             )
         return f"try_cast({expression} as {field_type})"
     decimals = "," if source.decimal_comma else "\\."
+    if source.currency:
+        # As staging reads them (macro without_currency): the symbol dropped.
+        text = f"nullif(trim(replace({text}, {sql_string(source.currency)}, '')), '')"
     if source.thousands:
         # As staging reads them (macro ungrouped): digits grouped in threes lose the separator.
         grouped = sql_string(
@@ -104,7 +107,7 @@ def _parse_sql(expression: str, field_type: str, source: FieldSource) -> str | N
         value = expression
         if source.decimal_comma:
             value = f"replace({text}, ',', '.')"
-        elif source.thousands:
+        elif source.thousands or source.currency:
             value = text
         target = {"decimal": "decimal(18, 2)", "number": "double"}
         return f"try_cast({value} as {target[field_type]})"
@@ -169,11 +172,12 @@ def _describe(
     try:
         described = connection.execute(f"describe select * from {reader_sql(table)}").fetchall()
     except duckdb.Error as error:
-        message = str(error).splitlines()[0]
+        message = str(error).splitlines()[0].rstrip(".")
         if "No files found" in message or "does not exist" in message:
             message = f"no file matches {table.location}"
         raise MappingError(
             f"{mapping.path}: {where}: cannot read {table.location}: {message}"
+            f"{_delimiter_hint(table)}"
         ) from error
     return table, {row[0]: row[1] for row in described}
 
@@ -208,7 +212,7 @@ def probe(
             raise MappingError(
                 f"{mapping.path}: {name}: cannot read every row of {resolved.location}: "
                 f"{str(error).splitlines()[0]} (check delimiter, quote and header, or fix the "
-                "file)"
+                f"file){_delimiter_hint(resolved)}"
             ) from error
         report.tables.append(TableReport(name, resolved.location, int(row_count), list(types)))
     if mapping.staging != "mapped":
@@ -240,6 +244,8 @@ def probe(
                     _check_parse(connection, mapping, where, table, field_type, part, report)
         _check_accepted_values(connection, mapping, table, entity, report)
         _check_id_case(connection, table, entity, report)
+        if _lines_without_ids(mapping, entity):
+            _check_copies(connection, table, entity, report)
         attributes = tuple(
             Attribute(a.name, a.source, _attribute_type(connection, table, types, a, report))
             if a.type == "auto"
@@ -313,6 +319,36 @@ def _check_accepted_values(
                 )
 
 
+def _lines_without_ids(mapping: SourceMapping, entity: EntityMapping) -> bool:
+    """Order lines read without a line id (order_lines, or a transaction log's rows): two
+    identical rows are two lines, as nothing tells them apart."""
+    if entity.distinct or "order_line_id" in entity.fields:
+        return False
+    return entity.entity == "order_lines" or (
+        entity.entity == "orders" and "order_lines" not in mapping.entities
+    )
+
+
+def _check_copies(
+    connection: duckdb.DuckDBPyConnection,
+    table: TableSource,
+    entity: EntityMapping,
+    report: ProbeReport,
+) -> None:
+    """Warn of rows that are exact copies of another: each counts as a line of its own."""
+    sample = f"(select * from {reader_sql(table)} limit {SAMPLE_ROWS})"
+    copies = connection.execute(
+        f"select count(*) - (select count(*) from (select distinct * from {sample})) from {sample}"
+    ).fetchall()[0][0]
+    if copies:
+        report.warnings.append(
+            f"{entity.entity}: {copies:,} sampled rows are exact copies of another row; each "
+            "counts as an order line of its own (the same item twice in one order). If the "
+            "export repeats rows, set distinct: true on the entity to count them once (the "
+            "summary lists them as copies)"
+        )
+
+
 def _check_id_case(
     connection: duckdb.DuckDBPyConnection,
     table: TableSource,
@@ -382,15 +418,17 @@ def _check_parse(
     shown = ", ".join(repr(example) for example in examples or [])
     what = f"a {field_type}" + (f" in the format {source.format!r}" if source.format else "")
     columns = " + ".join(source.columns)
+    number_hint = _number_hint(field_type, source, examples or [])
     if bad_count > MISMAPPED_SHARE * present_count:
-        hint = (
-            "set timestamp_format / date_format on the entity (a strftime format such as "
-            "'%d/%m/%Y %H:%M')"
-            if field_type in ("timestamp", "date")
-            else "map the right column, or translate the values with values: {...}"
-            + (", or set decimal_separator: ','" if field_type in ("decimal", "number") else "")
-            + _grouping_hint(field_type, source, examples or [])
-        )
+        if field_type in ("timestamp", "date"):
+            hint = (
+                "set timestamp_format / date_format on the entity (a strftime format such as "
+                "'%d/%m/%Y %H:%M')"
+            )
+        else:
+            hint = "map the right column, or translate the values with values: {...}" + (
+                f", or {number_hint}" if number_hint else ""
+            )
         raise MappingError(
             f"{mapping.path}: {where}: {bad_count:,} of {present_count:,} sampled values of "
             f"column {columns!r} in {table.location} are not {what}, e.g. {shown}; {hint}"
@@ -399,8 +437,8 @@ def _check_parse(
         f"{where}: {bad_count:,} of {present_count:,} sampled values of {columns!r} are not "
         f"{what} (e.g. {shown}); those rows will be quarantined as unparseable_value"
         + (
-            f"; to read them{hint}"
-            if (hint := _grouping_hint(field_type, source, examples or []))
+            f"; to read them, {number_hint}"
+            if number_hint
             else "; correct them in the file, or translate them with values: {...}"
         )
     )
@@ -427,21 +465,35 @@ def _delimiter_hint(table: TableSource) -> str:
     )
 
 
-def _grouping_hint(field_type: str, source: FieldSource, examples: list[Any]) -> str:
-    """A hint to set thousands_separator when the values that fail have digits grouped by
-    a character (1.234,50 or 1,234.50)."""
-    if field_type not in ("decimal", "number", "integer") or source.thousands:
+# What may stand around an amount: a currency symbol or code ('€12.50', '12,50 EUR').
+CURRENCY = re.compile(r"^\s*([^\d\s.,+-]{1,3})?\s*([+-]?[\d.,' ]*\d)\s*([^\d\s.,+-]{1,3})?\s*$")
+
+
+def _number_hint(field_type: str, source: FieldSource, examples: list[Any]) -> str:
+    """How to read numbers that fail, from the failing values themselves: a currency symbol
+    to drop, digits grouped by a thousands separator, or a decimal comma."""
+    if field_type not in ("decimal", "number", "integer"):
         return ""
     decimal = "," if source.decimal_comma else "."
-    for separator in THOUSANDS_SEPARATORS:
-        if separator == decimal:
+    options: dict[str, str] = {}
+    for example in (str(e) for e in examples):
+        match = CURRENCY.fullmatch(example)
+        if match is None:
             continue
-        pattern = re.compile(
-            rf"[+-]?[0-9]{{1,3}}([{separator}][0-9]{{3}})+({re.escape(decimal)}[0-9]*)?"
-        )
-        if any(pattern.fullmatch(str(example).strip()) for example in examples):
-            return f", set thousands_separator: {separator!r} on the entity"
-    return ""
+        symbol = match.group(1) or match.group(3)
+        if symbol and not source.currency:
+            options.setdefault("currency_symbol", symbol)
+        digits = match.group(2).strip()
+        for separator in THOUSANDS_SEPARATORS:
+            grouped = rf"[+-]?[0-9]{{1,3}}([{separator}][0-9]{{3}})+({re.escape(decimal)}[0-9]*)?"
+            if separator != decimal and not source.thousands and re.fullmatch(grouped, digits):
+                options.setdefault("thousands_separator", separator)
+        if not source.decimal_comma and re.fullmatch(r"[+-]?[0-9]+,[0-9]{1,2}", digits):
+            options.setdefault("decimal_separator", ",")
+    if not options:
+        return ""
+    settings = " and ".join(f"{key}: {value!r}" for key, value in options.items())
+    return f"set {settings} on the entity"
 
 
 def _attribute_type(
