@@ -212,7 +212,7 @@ def corrupt(tables: dict[str, pa.Table], seed: int) -> Fuzzer:
 
     # email events
     fuzz.add("email_events", "null_key", "null id", id=None)
-    fuzz.add("email_events", "invalid_value", "unknown event type", event_type="bounced")
+    fuzz.add("email_events", "invalid_value", "unknown event type", event_type="complained")
     fuzz.add("email_events", "missing_value", "empty event type", event_type="")
     fuzz.add("email_events", "orphan_reference", "unknown send", campaign_send_id=99_999_999)
     fuzz.add("email_events", "future_date", "future event", occurred_at=future)
