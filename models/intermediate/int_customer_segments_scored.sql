@@ -23,9 +23,12 @@ squared_distances as (
         standardized_features._model_version,
         centroids.segment_id,
         count(*) as feature_count,
+        -- Summed in feature order, as in Python: a double sum in the order DuckDB's threads
+        -- happen to deliver the rows differs in the last bits from run to run.
         sum(
             (standardized_features.standardized_value - centroids.centroid_standardized)
             * (standardized_features.standardized_value - centroids.centroid_standardized)
+            order by standardized_features.feature_position
         ) as squared_distance
     from standardized_features
     inner join centroids on standardized_features.feature_name = centroids.feature_name

@@ -93,8 +93,10 @@ final as (
         count(*) as customer_count,
         count(*) filter (where customer_outcomes.is_converted) as conversion_count,
         cast(sum(customer_outcomes.revenue) as decimal(18, 2)) as revenue_sum,
-        sum(
-            cast(customer_outcomes.revenue as double) * cast(customer_outcomes.revenue as double)
+        -- Squared and summed as decimals, exactly: a sum of doubles depends on the order
+        -- DuckDB's threads add them in, and the revenue p-values moved in the last digits.
+        cast(
+            sum(customer_outcomes.revenue * customer_outcomes.revenue) as double
         ) as revenue_sum_squares,
         {{ window_days }} as conversion_window_days
     from customer_outcomes

@@ -67,7 +67,8 @@ outcomes as (
         source_table,
         coalesce(quarantine_reason, 'kept') as row_outcome,
         count(*) as row_count,
-        sum(row_amount) as row_amount
+        -- In order of value: a double sum's last bits depend on the order of its terms.
+        sum(row_amount order by row_amount) as row_amount
     from classified_rows
     group by all
     union all

@@ -86,7 +86,8 @@ feature_stability as (
         _model_version,
         feature_name,
         count(*) as bin_count,
-        sum(psi_term) as population_stability_index
+        -- In bin order: a double sum's last bits depend on the order of its terms.
+        sum(psi_term order by bin_number) as population_stability_index
     from psi_terms
     group by all
 ),
