@@ -27,6 +27,7 @@ from scipy.spatial.distance import cdist
 from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from segwarehouse.naming import SegmentLabel, label_segments
 
@@ -37,6 +38,12 @@ K_SELECTION_CRITERIA: dict[str, tuple[Any, bool]] = {
     "davies_bouldin": (davies_bouldin_score, False),
 }
 ID_COLUMN = "customer_id"
+# k-means sums each iteration's centroids per OpenMP thread, then adds the threads' sums in
+# whichever order they finish: with several threads the centroids' last bits (and with them
+# distances, quality scores and, on a near tie, a customer's segment) change from run to run
+# and with the number of cores. Fits run on one thread so that the same data gives the same
+# model; on the few cores a build shares with DuckDB that is not slower.
+single_threaded = threadpool_limits.wrap(limits=1)
 
 
 class ClusteringConfigError(ValueError):
@@ -394,6 +401,7 @@ def reproducible_sample(n_rows: int, sample_size: int, random_state: int) -> np.
     return np.sort(np.random.default_rng(random_state).choice(n_rows, sample_size, replace=False))
 
 
+@single_threaded
 def select_k(
     standardized: np.ndarray,
     k_candidates: Sequence[int],
@@ -566,6 +574,7 @@ def _quality(
     )
 
 
+@single_threaded
 def fit_segment_model(
     frame: pd.DataFrame,
     config: ClusteringConfig,
