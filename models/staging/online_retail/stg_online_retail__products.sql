@@ -11,13 +11,26 @@ kept_lines as (
     where quarantine_reason is null
 ),
 
--- A stock code's description varies slightly over time: take its most frequent one.
+description_counts as (
+    select
+        stock_code,
+        description,
+        count(description) as line_count
+    from kept_lines
+    group by all
+),
+
+-- A stock code's description varies slightly over time: take its most frequent one, the
+-- alphabetically first of equally frequent ones (mode() takes whichever it met first).
 products as (
     select
         stock_code,
-        mode(description) as product_name
-    from kept_lines
-    group by all
+        description as product_name
+    from description_counts
+    qualify
+        row_number() over (
+            partition by stock_code order by line_count desc, description asc nulls last
+        ) = 1
 ),
 
 final as (
