@@ -136,6 +136,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("first", type=Path)
     parser.add_argument("second", type=Path)
     args = parser.parse_args(argv)
+    for path in (args.first, args.second):
+        if not path.is_file():
+            raise SystemExit(f"no such warehouse file: {path}")
     lines = compare_warehouses(args.first, args.second)
     print("\n".join(lines) if lines else "same marts and reference tables (run metadata aside)")
     raise SystemExit(1 if lines else 0)
