@@ -164,6 +164,16 @@ def test_history_and_transitions_cover_both_as_of_dates(warehouse):
     assert changed == moves["moved"], "every mover's old interval ends at the later date"
 
 
+def test_no_dbt_tmp_table_is_left_in_the_warehouse(warehouse):
+    # dbt-duckdb's incremental Python model left an ordinary <model>__dbt_tmp<timestamp> table
+    # in schema main on every build; the on-run-end hook drop_dbt_temporary_tables drops it.
+    leftovers = warehouse.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_name like '%__dbt_tmp%'"
+    ).fetchall()
+    assert leftovers == []
+
+
 def dbt_on_a_copy(warehouse_copy: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run dbt against a copy of the test warehouse (the fixture holds the original open)."""
     shutil.copy(TEST_WAREHOUSE, warehouse_copy)
