@@ -7,19 +7,28 @@ output, adds a one-row `marts._publication` table, syncs it to disk and renames 
 output. Readers that had the old file open keep their complete snapshot (the old inode); new
 readers open the new one. A failure before the rename leaves the published file untouched.
 
+Only a build that passed is published (check_run_results, check_as_of_dates): dbt's
+run_results.json of the build must be of this warehouse's last `dbt build`, run to its end,
+with every node passed, and the marts must be at one as-of date. segwarehouse.sources records
+the warehouse in the run results (DBT_ENV_CUSTOM_ENV_SEGWAREHOUSE_WAREHOUSE, which dbt copies
+to metadata.env) and removes the previous run results before each dbt command, so that a
+killed command leaves none behind.
+
 Usage: python -m segwarehouse.publish --database data/demo/warehouse.duckdb \
-    --output data/demo/published.duckdb
+    --output data/demo/published.duckdb [--run-results PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
+import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -31,9 +40,51 @@ PUBLICATION_TABLE = "_publication"
 SOURCE_ALIAS = "build_warehouse"
 TARGET_ALIAS = "publication"
 
+RUN_RESULTS = "run_results.json"
+# segwarehouse.sources sets DBT_ENV_CUSTOM_ENV_<this> to the warehouse it builds; dbt copies
+# such variables, without the prefix, into its artifacts' metadata.env.
+WAREHOUSE_ENV = "SEGWAREHOUSE_WAREHOUSE"
+RECORDED_WAREHOUSE_ENV = f"DBT_ENV_CUSTOM_ENV_{WAREHOUSE_ENV}"
+# Node statuses of a build that passed. no-op: exposures, which run nothing.
+PASSED_STATUSES = frozenset({"success", "pass", "warn", "no-op"})
+# dbt runs the project's on-run-end hooks after every node, and records them in the run
+# results. When interrupted (Ctrl-C) it writes the results of the nodes it finished, without
+# them. The project keeps an on-run-end hook (drop_dbt_temporary_tables) for this reason too.
+ON_RUN_END = re.compile(r"^operation\.[^.]+\.[^.]+-on-run-end-\d+$")
+# DuckDB writes its last changes to the warehouse when dbt's process exits, a moment (tens of
+# milliseconds; its WAL is small) after dbt wrote its run results: a change later than this
+# means another process, e.g. a later build, wrote the warehouse since.
+WAREHOUSE_SETTLE_TIME = timedelta(seconds=10)
+# Their as_of_date is that of the segment model's training features: a stored model is reused
+# at later as-of dates, so it is not the build's.
+TRAINING_DATE_MARTS = frozenset({"dim_segment_profiles", "fct_segment_model_runs"})
+AS_OF_COLUMN = "as_of_date"
+REMEDY = (
+    "To publish, fix what failed, if anything, and build again (python -m segwarehouse.sources "
+    "build MAPPING, or its make target, publishes once the build passes), or give "
+    "--run-results PATH of the build that made this warehouse"
+)
+
 
 class PublishError(RuntimeError):
     """The build warehouse cannot be published; the published file was left as it was."""
+
+
+class BuildNotPassedError(PublishError):
+    """The build's run results or its marts do not show one complete build that passed."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"{problem}. {REMEDY}.")
+
+
+@dataclass(frozen=True)
+class BuildResults:
+    """The run results of the build being published."""
+
+    path: Path
+    invocation_id: str
+    generated_at: datetime
+    node_count: int
 
 
 @dataclass(frozen=True)
@@ -68,6 +119,178 @@ def row_counts_hash(tables: Sequence[TableCount]) -> str:
 def temporary_path(output: Path, token: str) -> Path:
     """A hidden file in the output's directory, so the final rename stays on one file system."""
     return output.with_name(f".{output.name}.{token}.tmp")
+
+
+def default_run_results(database: Path, environ: Mapping[str, str] | None = None) -> Path:
+    """Where segwarehouse.sources has dbt write the build's run results: in DBT_TARGET_PATH
+    when set (relative to the project folder), else in target/ beside the warehouse."""
+    environ = os.environ if environ is None else environ
+    target = environ.get("DBT_TARGET_PATH")
+    if not target:
+        return database.parent / "target" / RUN_RESULTS
+    project_dir = Path(__file__).resolve().parents[2]
+    return project_dir / target / RUN_RESULTS
+
+
+def _timestamp(value: object) -> datetime | None:
+    """An artifact's UTC timestamp ('2025-06-30T10:00:00.123456Z'), or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _last_change(database: Path) -> datetime:
+    """When the warehouse file, or its WAL, was last written."""
+    wal = database.with_name(database.name + ".wal")
+    times = [path.stat().st_mtime for path in (database, wal) if path.exists()]
+    return datetime.fromtimestamp(max(times), UTC)
+
+
+def check_run_results(
+    path: Path, database: Path, *, started_after: datetime | None = None
+) -> BuildResults:
+    """Check that dbt's run results at `path` are of the last build of `database`, that it ran
+    to its end and that every node passed; raise BuildNotPassedError saying what is wrong if not.
+
+    Of that build: a `dbt build` (args.which), of this warehouse (metadata.env, recorded by
+    segwarehouse.sources), and the warehouse not written since (its file and WAL no later
+    than WAREHOUSE_SETTLE_TIME after the results). To its end: its on-run-end hooks are in the
+    results. `started_after`: the invocation must have started after it (the caller's own).
+    """
+    if not path.exists():
+        raise BuildNotPassedError(
+            f"no run results at {path}: the build did not finish (a killed dbt writes none, "
+            "and segwarehouse.sources removes the previous ones before each dbt command)"
+        )
+    try:
+        document = json.loads(path.read_text())
+        metadata, results, args = document["metadata"], document["results"], document["args"]
+        statuses = [(str(result["unique_id"]), str(result["status"])) for result in results]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise BuildNotPassedError(
+            f"cannot read the run results {path} ({type(error).__name__}: {error})"
+        ) from error
+    generated_at = _timestamp(metadata.get("generated_at"))
+    which = args.get("which")
+    if which != "build":
+        raise BuildNotPassedError(
+            f"the run results {path} are of `dbt {which}`, not of `dbt build`: a later dbt "
+            "command replaced the build's"
+        )
+    recorded = (metadata.get("env") or {}).get(WAREHOUSE_ENV)
+    if recorded is None:
+        raise BuildNotPassedError(
+            f"the run results {path} do not say which warehouse they built (dbt records "
+            f"{RECORDED_WAREHOUSE_ENV}, which segwarehouse.sources sets)"
+        )
+    if Path(recorded).resolve() != database.resolve():
+        raise BuildNotPassedError(
+            f"the run results {path} are of the build of another warehouse, {recorded}, "
+            f"not of {database.resolve()}"
+        )
+    started = _timestamp(metadata.get("invocation_started_at"))
+    if started_after is not None and (started is None or started < started_after):
+        raise BuildNotPassedError(
+            f"the run results {path} are of a dbt command started at {started}, before this "
+            f"build ({started_after:%Y-%m-%d %H:%M:%S} UTC): another command wrote them"
+        )
+    if not any(ON_RUN_END.match(unique_id) for unique_id, _ in statuses):
+        raise BuildNotPassedError(
+            f"the build did not run to its end: its run results {path} list "
+            f"{len(statuses)} nodes but not the on-run-end hooks (interrupted, e.g. by Ctrl-C)"
+        )
+    if generated_at is None:
+        raise BuildNotPassedError(f"the run results {path} have no metadata.generated_at")
+    changed = _last_change(database)
+    if changed > generated_at + WAREHOUSE_SETTLE_TIME:
+        raise BuildNotPassedError(
+            f"{database} changed after these run results were written "
+            f"({changed:%Y-%m-%d %H:%M:%S} UTC; results of {generated_at:%Y-%m-%d %H:%M:%S} "
+            f"UTC, {path}): a later build, perhaps killed, wrote it"
+        )
+    failed = [
+        (unique_id, status, result.get("message"))
+        for (unique_id, status), result in zip(statuses, results, strict=True)
+        if status not in PASSED_STATUSES
+    ]
+    if failed:
+        shown = ", ".join(
+            f"{unique_id} ({status}" + (f": {str(message).splitlines()[0]})" if message else ")")
+            for unique_id, status, message in failed[:10]
+        )
+        more = f" and {len(failed) - 10} more" if len(failed) > 10 else ""
+        raise BuildNotPassedError(
+            f"{len(failed)} of {len(statuses)} nodes did not pass: {shown}{more} (run results "
+            f"{path})"
+        )
+    return BuildResults(path, str(metadata.get("invocation_id")), generated_at, len(statuses))
+
+
+def as_of_dates(
+    connection: duckdb.DuckDBPyConnection, tables: Sequence[tuple[str, str]]
+) -> dict[str, list[date]]:
+    """The distinct as-of dates of each attached mart with an as_of_date column, except
+    TRAINING_DATE_MARTS; empty marts have none."""
+    rows = connection.execute(
+        """
+        select table_name
+        from duckdb_columns()
+        where database_name = $database and schema_name = $schema and column_name = $column
+        order by table_name
+        """,
+        {"database": SOURCE_ALIAS, "schema": REQUIRED_SCHEMA, "column": AS_OF_COLUMN},
+    ).fetchall()
+    published = {name for schema, name in tables if schema == REQUIRED_SCHEMA}
+    dates = {}
+    for (table_name,) in rows:
+        if table_name not in published or table_name in TRAINING_DATE_MARTS:
+            continue
+        name = f"{SOURCE_ALIAS}.{quote(REQUIRED_SCHEMA)}.{quote(table_name)}"
+        (values,) = connection.execute(
+            f"select list(distinct {AS_OF_COLUMN} order by {AS_OF_COLUMN}) from {name} "
+            f"where {AS_OF_COLUMN} is not null"
+        ).fetchone()
+        dates[table_name] = list(values or [])
+    return dates
+
+
+def check_as_of_dates(dates: Mapping[str, Sequence[date]]) -> date | None:
+    """The one as-of date of the marts, or BuildNotPassedError listing the marts and their dates.
+
+    A mart at a single date is a snapshot of the build: all of them must be at the same date.
+    A mart with several (history: one row set per scoring run, e.g. fct_segment_share_drift)
+    must have rows at that date. Empty marts have no date to compare.
+    """
+    snapshots: dict[date, list[str]] = {}
+    for name, values in sorted(dates.items()):
+        if len(values) == 1:
+            snapshots.setdefault(values[0], []).append(name)
+    if len(snapshots) > 1:
+        listing = "; ".join(
+            f"{as_of}: {', '.join(names)}" for as_of, names in sorted(snapshots.items())
+        )
+        raise BuildNotPassedError(
+            f"the marts are not all at one as-of date, so they are not of one build: {listing}"
+        )
+    if not snapshots:
+        return None
+    (as_of,) = snapshots
+    missing = [
+        f"{name} has no rows as of {as_of} (its as-of dates: "
+        f"{', '.join(str(value) for value in values)})"
+        for name, values in sorted(dates.items())
+        if len(values) > 1 and as_of not in values
+    ]
+    if missing:
+        raise BuildNotPassedError(
+            f"the marts are not all at one as-of date, so they are not of one build: "
+            f"{', '.join(snapshots[as_of])} are as of {as_of}, but {'; '.join(missing)}"
+        )
+    return as_of
 
 
 def copy_table_sql(table_schema: str, table_name: str) -> str:
@@ -158,11 +381,23 @@ def remove_quietly(*paths: Path) -> None:
 
 
 def publish(
-    database: Path, output: Path, schemas: Sequence[str] = PUBLISHED_SCHEMAS
+    database: Path,
+    output: Path,
+    schemas: Sequence[str] = PUBLISHED_SCHEMAS,
+    *,
+    run_results: Path | None,
+    started_after: datetime | None = None,
 ) -> Publication:
-    """Copy `schemas` of the build warehouse to a new file and rename it over `output`."""
+    """Copy `schemas` of the build warehouse to a new file and rename it over `output`.
+
+    Only a build that passed: `run_results` are dbt's run results of the build
+    (check_run_results; None skips that check, for a caller that checked the build itself),
+    and the marts must be at one as-of date (check_as_of_dates).
+    """
     if not database.exists():
         raise PublishError(f"no build warehouse at {database}")
+    if run_results is not None:
+        check_run_results(run_results, database, started_after=started_after)
     output.parent.mkdir(parents=True, exist_ok=True)
     temporary = temporary_path(output, uuid.uuid4().hex)
     temporary_wal = temporary.with_name(temporary.name + ".wal")
@@ -174,6 +409,7 @@ def publish(
             tables = source_tables(connection, schemas)
             if not any(table_schema == REQUIRED_SCHEMA for table_schema, _ in tables):
                 raise PublishError(f"{database} has no tables in schema {REQUIRED_SCHEMA!r}")
+            check_as_of_dates(as_of_dates(connection, tables))
             connection.execute(f"attach $path as {TARGET_ALIAS}", {"path": str(temporary)})
             publication = write_publication(connection, tables, database)
             # Detaching checkpoints the target: all of it is in the file, no WAL left beside it.
@@ -199,9 +435,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--output", type=Path, required=True, help="the published file readers open"
     )
+    parser.add_argument(
+        "--run-results",
+        type=Path,
+        help="dbt's run_results.json of the build that made the warehouse (default: "
+        "$DBT_TARGET_PATH/run_results.json if set, else target/run_results.json beside the "
+        "warehouse, where segwarehouse.sources builds leave it)",
+    )
     args = parser.parse_args(argv)
+    run_results = args.run_results or default_run_results(args.database)
     try:
-        publication = publish(args.database, args.output)
+        publication = publish(args.database, args.output, run_results=run_results)
     except (PublishError, duckdb.Error) as error:
         raise SystemExit(f"publish failed, {args.output} left as it was: {error}") from error
     rows = sum(table.row_count for table in publication.tables)

@@ -9,7 +9,8 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -45,6 +46,61 @@ def make_warehouse(path: Path, *, with_marts: bool = True, revenue: str = "10.50
             )
 
 
+def write_run_results(
+    warehouse: Path,
+    path: Path | None = None,
+    *,
+    statuses: dict[str, str] | None = None,
+    which: str = "build",
+    recorded_warehouse: Path | None = None,
+    record_warehouse: bool = True,
+    on_run_end: bool = True,
+    generated_at: datetime | None = None,
+) -> Path:
+    """run_results.json as dbt writes it for a build of `warehouse` by segwarehouse.sources.
+
+    By default where that build leaves it (target/ beside the warehouse): every node passed,
+    the on-run-end hook ran, and the warehouse is recorded in metadata.env.
+    """
+    path = path or warehouse.parent / "target" / "run_results.json"
+    generated_at = generated_at or datetime.now(UTC)
+    statuses = statuses or {
+        "model.segwarehouse.fct_segment_kpis": "success",
+        "test.segwarehouse.not_null_fct_segment_kpis_segment_id": "pass",
+    }
+    results = [("operation.segwarehouse.segwarehouse-on-run-start-0", "success")]
+    results += list(statuses.items())
+    if on_run_end:
+        results.append(("operation.segwarehouse.segwarehouse-on-run-end-0", "success"))
+    recorded = str(recorded_warehouse or warehouse.resolve())
+    document = {
+        "metadata": {
+            "dbt_version": "1.11.16",
+            "generated_at": generated_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "invocation_id": str(uuid.uuid4()),
+            "invocation_started_at": (generated_at - timedelta(seconds=20)).strftime(
+                "%Y-%m-%dT%H:%M:%S.%fZ"
+            ),
+            "env": {"SEGWAREHOUSE_WAREHOUSE": recorded} if record_warehouse else {},
+        },
+        "results": [
+            {"unique_id": unique_id, "status": status, "message": f"{status} (written here)"}
+            for unique_id, status in results
+        ],
+        "elapsed_time": 20.0,
+        "args": {"which": which, "target": "source", "target_path": str(path.parent)},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document))
+    return path
+
+
+def built_warehouse(path: Path, **options) -> Path:
+    """A tiny warehouse with the run results of a build that passed, where the build left them."""
+    make_warehouse(path, **options)
+    return write_run_results(path)
+
+
 def read_publication(path: Path) -> tuple[str, list[tuple]]:
     with duckdb.connect(str(path), read_only=True) as connection:
         (publication_id,) = connection.execute(
@@ -66,8 +122,7 @@ def test_row_counts_hash_ignores_order_and_sees_any_count_change():
 
 def test_publish_copies_marts_and_reference_with_their_types(tmp_path):
     source, output = tmp_path / "warehouse.duckdb", tmp_path / "published.duckdb"
-    make_warehouse(source)
-    publication = publish(source, output)
+    publication = publish(source, output, run_results=built_warehouse(source))
 
     assert leftovers(tmp_path) == []
     assert output.stat().st_mode & 0o777 == 0o444
@@ -115,13 +170,13 @@ def test_a_reader_keeps_its_snapshot_across_the_swap_and_the_next_one_sees_the_n
     tmp_path,
 ):
     source, output = tmp_path / "warehouse.duckdb", tmp_path / "published.duckdb"
-    make_warehouse(source, revenue="10.50")
-    first = publish(source, output)
+    first = publish(source, output, run_results=built_warehouse(source, revenue="10.50"))
     reader = duckdb.connect(str(output), read_only=True)
     try:
         source.unlink()
-        make_warehouse(source, revenue="99.00")
-        second = publish(source, output)  # the reader's shared lock does not block the swap
+        run_results = built_warehouse(source, revenue="99.00")
+        # The reader's shared lock does not block the swap.
+        second = publish(source, output, run_results=run_results)
         assert reader.execute("select publication_id from marts._publication").fetchone() == (
             first.publication_id,
         )
@@ -168,7 +223,8 @@ def test_a_failed_publish_leaves_the_previous_file_intact(
     output = tmp_path / "published.duckdb"
     previous_source = tmp_path / "previous.duckdb"
     make_warehouse(previous_source)
-    previous = publish(previous_source, output)
+    run_results = write_run_results(previous_source, tmp_path / "previous" / "run_results.json")
+    previous = publish(previous_source, output, run_results=run_results)
     before = output.read_bytes()
 
     source = tmp_path / "warehouse.duckdb"
@@ -176,7 +232,8 @@ def test_a_failed_publish_leaves_the_previous_file_intact(
     if inject:
         monkeypatch.setattr(publish_module, *inject)
     with pytest.raises(error):
-        publish(source, output)
+        # These failures come after the build's check: they are about the copy.
+        publish(source, output, run_results=None)
 
     assert output.read_bytes() == before
     assert read_publication(output)[0] == previous.publication_id
@@ -188,6 +245,185 @@ def test_the_cli_reports_a_failed_publish_and_exits_non_zero(tmp_path, capsys):
         publish_module.main(
             ["--database", str(tmp_path / "missing.duckdb"), "--output", str(tmp_path / "p")]
         )
+
+
+# --- Publishing only what passed: the build's run results, one as-of date -----------------
+
+KPIS = "model.segwarehouse.fct_segment_kpis"
+KPIS_TEST = "test.segwarehouse.not_null_fct_segment_kpis_segment_id"
+
+
+def publish_cli(source: Path, output: Path, *arguments: str) -> None:
+    publish_module.main(["--database", str(source), "--output", str(output), *arguments])
+
+
+@pytest.mark.parametrize(
+    ("write", "problem"),
+    [
+        pytest.param(lambda source: None, "no run results at", id="no-run-results"),
+        pytest.param(
+            lambda source: write_run_results(source).write_text('{"results": ['),
+            "cannot read the run results",
+            id="truncated-file",
+        ),
+        pytest.param(
+            lambda source: write_run_results(
+                source, statuses={KPIS: "error", KPIS_TEST: "skipped"}
+            ),
+            f"2 of 4 nodes did not pass: {KPIS} (error: error (written here)), {KPIS_TEST} "
+            "(skipped",
+            id="error-and-skipped",
+        ),
+        pytest.param(
+            lambda source: write_run_results(source, statuses={KPIS: "success", KPIS_TEST: "fail"}),
+            f"1 of 4 nodes did not pass: {KPIS_TEST} (fail",
+            id="failed-test",
+        ),
+        pytest.param(
+            lambda source: write_run_results(
+                source, statuses={KPIS: "runtime error", KPIS_TEST: "pass"}
+            ),
+            f"{KPIS} (runtime error",
+            id="runtime-error",
+        ),
+        pytest.param(
+            lambda source: write_run_results(source, on_run_end=False),
+            "did not run to its end",
+            id="interrupted-without-on-run-end",
+        ),
+        pytest.param(
+            lambda source: write_run_results(source, which="run"),
+            "are of `dbt run`, not of `dbt build`",
+            id="not-a-build",
+        ),
+        pytest.param(
+            lambda source: write_run_results(
+                source, recorded_warehouse=source.with_name("other.duckdb")
+            ),
+            "are of the build of another warehouse",
+            id="another-warehouse",
+        ),
+        pytest.param(
+            lambda source: write_run_results(source, record_warehouse=False),
+            "do not say which warehouse they built",
+            id="warehouse-not-recorded",
+        ),
+        pytest.param(
+            lambda source: write_run_results(
+                source, generated_at=datetime.now(UTC) - timedelta(hours=1)
+            ),
+            "changed after these run results were written",
+            id="stale-after-a-killed-build",
+        ),
+    ],
+)
+def test_publish_refuses_a_build_whose_run_results_do_not_show_it_passed(tmp_path, write, problem):
+    output = tmp_path / "published.duckdb"
+    previous_source = tmp_path / "previous" / "warehouse.duckdb"
+    previous_source.parent.mkdir()
+    run_results = built_warehouse(previous_source)
+    previous = publish(previous_source, output, run_results=run_results)
+    source = tmp_path / "warehouse.duckdb"
+    make_warehouse(source, revenue="99.00")
+    write(source)
+
+    with pytest.raises(PublishError) as raised:
+        publish(source, output, run_results=source.parent / "target" / "run_results.json")
+    message = str(raised.value)
+    assert problem in message
+    assert "build again" in message, "says what to do"
+    assert read_publication(output)[0] == previous.publication_id
+    assert leftovers(tmp_path) == []
+
+
+def test_publish_accepts_passed_warned_and_no_op_nodes(tmp_path):
+    source, output = tmp_path / "warehouse.duckdb", tmp_path / "published.duckdb"
+    make_warehouse(source)
+    statuses = {
+        KPIS: "success",
+        KPIS_TEST: "pass",
+        "test.segwarehouse.segment_share_drift_within_threshold": "warn",
+        "exposure.segwarehouse.segment_summary": "no-op",
+    }
+    publication = publish(source, output, run_results=write_run_results(source, statuses=statuses))
+    assert read_publication(output)[0] == publication.publication_id
+
+
+def test_the_cli_refuses_a_failed_build_from_the_run_results_it_left(tmp_path, capsys):
+    source, output = tmp_path / "warehouse.duckdb", tmp_path / "published.duckdb"
+    make_warehouse(source)
+    write_run_results(source, statuses={KPIS: "error", KPIS_TEST: "skipped"})
+
+    with pytest.raises(SystemExit, match="did not pass") as raised:
+        publish_cli(source, output)
+    assert f"{output} left as it was" in str(raised.value.code)
+    assert not output.exists()
+
+
+def test_the_cli_reads_the_run_results_given_or_those_in_dbt_target_path(
+    tmp_path, monkeypatch, capsys
+):
+    source, output = tmp_path / "warehouse.duckdb", tmp_path / "published.duckdb"
+    make_warehouse(source)
+    # Beside the warehouse (where segwarehouse.sources builds leave them): a failed build.
+    write_run_results(source, statuses={KPIS: "error", KPIS_TEST: "skipped"})
+    passed = write_run_results(source, tmp_path / "saved" / "run_results.json")
+    publish_cli(source, output, "--run-results", str(passed))
+    assert "published 3 tables" in capsys.readouterr().out
+
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "saved"))
+    publish_cli(source, output)
+    assert "published 3 tables" in capsys.readouterr().out
+
+
+def add_mart(source: Path, name: str, *as_of_dates: str) -> None:
+    with duckdb.connect(str(source)) as connection:
+        connection.execute(
+            f"create or replace table marts.{name} as "
+            "select cast(unnest($dates) as date) as as_of_date, 1 as customer_id",
+            {"dates": list(as_of_dates)},
+        )
+
+
+def test_the_cli_refuses_marts_at_different_as_of_dates_and_lists_them(tmp_path):
+    # A build killed between two marts: fct_segment_kpis (2025-12-31) is of the earlier build.
+    source, output = tmp_path / "warehouse.duckdb", tmp_path / "published.duckdb"
+    make_warehouse(source)
+    add_mart(source, "fct_customer_features", "2025-11-30")
+    add_mart(source, "dim_customer_segments", "2025-11-30")
+    write_run_results(source)
+
+    with pytest.raises(SystemExit) as raised:
+        publish_cli(source, output)
+    message = str(raised.value.code)
+    assert "marts are not all at one as-of date" in message
+    assert "2025-11-30: dim_customer_segments, fct_customer_features" in message
+    assert "2025-12-31: fct_segment_kpis" in message
+    assert "build again" in message
+    assert not output.exists()
+
+
+def test_history_marts_need_the_as_of_date_and_training_dates_are_not_compared(tmp_path):
+    source, output = tmp_path / "warehouse.duckdb", tmp_path / "published.duckdb"
+    make_warehouse(source)  # fct_segment_kpis as of 2025-12-31
+    # One row set per scoring run, the latest included; a model trained earlier and reused.
+    add_mart(source, "fct_segment_share_drift", "2025-11-30", "2025-12-31")
+    add_mart(source, "fct_segment_model_runs", "2025-10-31")
+    add_mart(source, "dim_segment_profiles", "2025-10-31")
+    add_mart(source, "fct_experiment_segment_results")  # empty: no date to compare
+    publish(source, output, run_results=write_run_results(source))
+
+    # A backfill as of 2025-11-30: the history marts keep 2025-12-31 as well.
+    add_mart(source, "fct_segment_kpis", "2025-11-30")
+    publish(source, output, run_results=write_run_results(source))
+
+    add_mart(source, "fct_segment_share_drift", "2025-10-31", "2025-12-31")
+    with pytest.raises(PublishError) as raised:
+        publish(source, output, run_results=write_run_results(source))
+    assert (
+        "fct_segment_share_drift has no rows as of 2025-11-30 (its as-of dates: 2025-10-31, "
+        "2025-12-31)" in str(raised.value)
+    )
 
 
 # The reader: a separate process, as a dashboard would be. It opens the published file
@@ -255,7 +491,8 @@ def test_readers_see_only_complete_builds_while_dbt_builds_and_publishes(warehou
     published = tmp_path / "published.duckdb"
     stop, answers_file = tmp_path / "stop", tmp_path / "answers.jsonl"
     shutil.copy(TEST_WAREHOUSE, build)  # the `warehouse` fixture holds the original open
-    first = publish(build, published)
+    # A copy of the test build: its run results are of the original, and checked by make test.
+    first = publish(build, published, run_results=None)
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(
@@ -264,6 +501,8 @@ def test_readers_see_only_complete_builds_while_dbt_builds_and_publishes(warehou
         "DBT_PROFILES_DIR": str(PROJECT_DIR),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "SEGWAREHOUSE_TEST_WAREHOUSE": str(build),
+        # What segwarehouse.sources sets: dbt records it in its run results' metadata.env.
+        "DBT_ENV_CUSTOM_ENV_SEGWAREHOUSE_WAREHOUSE": str(build.resolve()),
     }
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(published), str(stop), str(answers_file)], env=env
@@ -307,7 +546,7 @@ def test_readers_see_only_complete_builds_while_dbt_builds_and_publishes(warehou
         follower.join(timeout=10)
         build_finished = time.time()
 
-        second = publish(build, published)
+        second = publish(build, published, run_results=tmp_path / "target" / "run_results.json")
         wait_for(
             lambda: sum(
                 a.get("publication_id") == second.publication_id

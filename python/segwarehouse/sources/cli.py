@@ -21,13 +21,19 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import yaml
 
-from segwarehouse.publish import PublishError, publish
+from segwarehouse.publish import (
+    RECORDED_WAREHOUSE_ENV,
+    RUN_RESULTS,
+    PublishError,
+    publish,
+)
 from segwarehouse.sources.catalog import fields_markdown
 from segwarehouse.sources.mapping import MappingError, SourceMapping, load_mapping, project_vars
 from segwarehouse.sources.probe import ProbeReport, probe
@@ -118,6 +124,18 @@ def make_views(mapping: SourceMapping, warehouse: Path) -> None:
         ) from error
 
 
+def dbt_target_path(arguments: Sequence[str], warehouse: Path) -> Path:
+    """Where dbt writes its artifacts: --target-path among `arguments`, else DBT_TARGET_PATH,
+    else target/ beside the warehouse (relative paths are the project folder's)."""
+    given = os.environ.get("DBT_TARGET_PATH")
+    for index, argument in enumerate(arguments):
+        if argument == "--target-path" and index + 1 < len(arguments):
+            given = arguments[index + 1]
+        elif argument.startswith("--target-path="):
+            given = argument.partition("=")[2]
+    return PROJECT_DIR / given if given else warehouse.parent / "target"
+
+
 def run_dbt(
     arguments: Sequence[str],
     mapping: SourceMapping,
@@ -125,8 +143,15 @@ def run_dbt(
     variables: dict[str, Any],
     env: dict[str, str] | None = None,
 ) -> int:
-    """dbt with the project's profile, this source's warehouse and vars; returns its code."""
+    """dbt with the project's profile, this source's warehouse and vars; returns its code.
+
+    The previous run results in its target path are removed first, so that a dbt killed
+    before it writes its own leaves none that could pass for its (see segwarehouse.publish),
+    and dbt records the warehouse in the new ones (metadata.env).
+    """
     dbt = Path(sys.executable).parent / "dbt"
+    target_path = dbt_target_path(arguments, warehouse)
+    (target_path / RUN_RESULTS).unlink(missing_ok=True)
     command = [
         str(dbt),
         *arguments,
@@ -145,11 +170,12 @@ def run_dbt(
         env={
             # Each warehouse keeps dbt's compiled SQL and logs beside it, so that builds of
             # two sources can run at once (the project's target/ would be shared).
-            "DBT_TARGET_PATH": str(warehouse.parent / "target"),
             "DBT_LOG_PATH": str(warehouse.parent / "logs"),
             **os.environ,
+            "DBT_TARGET_PATH": str(target_path),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "SEGWAREHOUSE_WAREHOUSE": str(warehouse),
+            RECORDED_WAREHOUSE_ENV: str(warehouse),
             **(env or {}),
         },
         check=False,
@@ -263,12 +289,14 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "give the dbt command after --, e.g. -- test --select fct_segment_kpis"
             )
         raise SystemExit(run_dbt(passthrough, mapping, warehouse, variables))
+    started = datetime.now(UTC)
     code = run_dbt(["build", *passthrough], mapping, warehouse, variables)
     if code != 0:
         raise SystemExit(f"dbt build of source {mapping.name} failed (exit {code}); see above")
     published = warehouse.with_name("published.duckdb")
+    run_results = dbt_target_path(passthrough, warehouse) / RUN_RESULTS
     try:
-        publication = publish(warehouse, published)
+        publication = publish(warehouse, published, run_results=run_results, started_after=started)
     except (PublishError, duckdb.Error) as error:
         raise SystemExit(f"publish failed, {published} left as it was: {error}") from error
     rows = sum(table.row_count for table in publication.tables)
