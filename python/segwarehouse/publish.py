@@ -21,12 +21,14 @@ Usage: python -m segwarehouse.publish --database data/demo/warehouse.duckdb \
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -119,6 +121,31 @@ def row_counts_hash(tables: Sequence[TableCount]) -> str:
 def temporary_path(output: Path, token: str) -> Path:
     """A hidden file in the output's directory, so the final rename stays on one file system."""
     return output.with_name(f".{output.name}.{token}.tmp")
+
+
+def stale_temporaries(output: Path) -> list[Path]:
+    """Temporary files (and their WALs) of earlier publishes of `output`, e.g. a killed one.
+
+    Only names temporary_path gives, with a uuid4 hex token: no other file is touched.
+    """
+    pattern = re.compile(rf"\.{re.escape(output.name)}\.[0-9a-f]{{32}}\.tmp(\.wal)?")
+    return sorted(
+        path
+        for path in output.parent.glob(f".{output.name}.*.tmp*")
+        if pattern.fullmatch(path.name)
+    )
+
+
+@contextmanager
+def output_lock(output: Path) -> Iterator[None]:
+    """One publish at a time per folder: held from the clean-up of stale temporaries to the
+    rename, so that the temporary of a publish in progress is never taken for a stale one."""
+    descriptor = os.open(output.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
 
 
 def default_run_results(database: Path, environ: Mapping[str, str] | None = None) -> Path:
@@ -399,29 +426,32 @@ def publish(
     if run_results is not None:
         check_run_results(run_results, database, started_after=started_after)
     output.parent.mkdir(parents=True, exist_ok=True)
-    temporary = temporary_path(output, uuid.uuid4().hex)
-    temporary_wal = temporary.with_name(temporary.name + ".wal")
-    try:
-        with duckdb.connect(":memory:") as connection:
-            connection.execute(
-                f"attach $path as {SOURCE_ALIAS} (read_only)", {"path": str(database)}
-            )
-            tables = source_tables(connection, schemas)
-            if not any(table_schema == REQUIRED_SCHEMA for table_schema, _ in tables):
-                raise PublishError(f"{database} has no tables in schema {REQUIRED_SCHEMA!r}")
-            check_as_of_dates(as_of_dates(connection, tables))
-            connection.execute(f"attach $path as {TARGET_ALIAS}", {"path": str(temporary)})
-            publication = write_publication(connection, tables, database)
-            # Detaching checkpoints the target: all of it is in the file, no WAL left beside it.
-            connection.execute(f"detach {TARGET_ALIAS}")
-        # Read-only on disk too: a client that forgets read_only=True cannot take the write lock.
-        temporary.chmod(0o444)
-        fsync_path(temporary)
-        os.replace(temporary, output)
-    except BaseException:
-        remove_quietly(temporary, temporary_wal)
-        raise
-    fsync_path(output.parent)
+    with output_lock(output):
+        remove_quietly(*stale_temporaries(output))
+        temporary = temporary_path(output, uuid.uuid4().hex)
+        temporary_wal = temporary.with_name(temporary.name + ".wal")
+        try:
+            with duckdb.connect(":memory:") as connection:
+                connection.execute(
+                    f"attach $path as {SOURCE_ALIAS} (read_only)", {"path": str(database)}
+                )
+                tables = source_tables(connection, schemas)
+                if not any(table_schema == REQUIRED_SCHEMA for table_schema, _ in tables):
+                    raise PublishError(f"{database} has no tables in schema {REQUIRED_SCHEMA!r}")
+                check_as_of_dates(as_of_dates(connection, tables))
+                connection.execute(f"attach $path as {TARGET_ALIAS}", {"path": str(temporary)})
+                publication = write_publication(connection, tables, database)
+                # Detaching checkpoints the target: all of it is in the file, no WAL beside it.
+                connection.execute(f"detach {TARGET_ALIAS}")
+            # Read-only on disk too: a client that forgets read_only=True cannot take the
+            # write lock.
+            temporary.chmod(0o444)
+            fsync_path(temporary)
+            os.replace(temporary, output)
+        except BaseException:
+            remove_quietly(temporary, temporary_wal)
+            raise
+        fsync_path(output.parent)
     return publication
 
 

@@ -426,6 +426,70 @@ def test_history_marts_need_the_as_of_date_and_training_dates_are_not_compared(t
     )
 
 
+def test_a_publish_removes_the_temporaries_a_killed_publish_left_of_its_output(tmp_path):
+    source, output = tmp_path / "warehouse.duckdb", tmp_path / "published.duckdb"
+    make_warehouse(source)
+    write_run_results(source)
+    token = uuid.uuid4().hex
+    stale = [f".published.duckdb.{token}.tmp", f".published.duckdb.{token}.tmp.wal"]
+    # Another output's temporaries, and names that only look alike, are not this publish's.
+    kept = [
+        f".other.duckdb.{token}.tmp",
+        f".published.duckdb.{token}.tmp.keep",
+        ".published.duckdb.backup.tmp",
+        f"published.duckdb.{token}.tmp",
+    ]
+    for name in stale + kept:
+        (tmp_path / name).write_bytes(b"left by a killed process")
+
+    publish_cli(source, output)
+
+    assert leftovers(tmp_path) == sorted(name for name in kept if name.startswith("."))
+    assert all((tmp_path / name).exists() for name in kept)
+
+
+def test_a_publish_waits_for_one_in_progress_instead_of_removing_its_temporary(
+    tmp_path, monkeypatch
+):
+    source, output = tmp_path / "warehouse.duckdb", tmp_path / "published.duckdb"
+    run_results = built_warehouse(source)
+    copying, release = threading.Event(), threading.Event()
+    write_publication = publish_module.write_publication
+
+    def slow_first(connection, tables, database):
+        if threading.current_thread().name == "first":
+            copying.set()
+            assert release.wait(60)
+        return write_publication(connection, tables, database)
+
+    monkeypatch.setattr(publish_module, "write_publication", slow_first)
+    outcomes: dict[str, object] = {}
+
+    def run(name: str) -> None:
+        try:
+            outcomes[name] = publish(source, output, run_results=run_results)
+        except BaseException as error:  # reported by the assertions below
+            outcomes[name] = error
+
+    first = threading.Thread(target=run, args=("first",), name="first")
+    first.start()
+    assert copying.wait(60)
+    second = threading.Thread(target=run, args=("second",), name="second")
+    second.start()
+    second.join(timeout=1.0)
+    waited = second.is_alive()
+    release.set()
+    first.join(timeout=60)
+    second.join(timeout=60)
+
+    assert waited, "the second publish waits for the first to finish"
+    assert all(isinstance(outcomes[name], publish_module.Publication) for name in outcomes), (
+        outcomes
+    )
+    assert read_publication(output)[0] == outcomes["second"].publication_id
+    assert leftovers(tmp_path) == []
+
+
 # The reader: a separate process, as a dashboard would be. It opens the published file
 # read-only for every answer and checks that the answer comes from one complete build.
 READER = """
