@@ -51,6 +51,64 @@
     select 1 as quarantined_share_checked
 {%- endmacro %}
 
+{% macro check_quarantined_losses() -%}
+    {#-
+        post-hook of int_source_rows_counted: the quarantine's cost in money and customers.
+        Row shares (check_quarantined_share) miss a few rows that carry much of the revenue,
+        and customers lost with a bad attribute. Above var('quarantine_max_loss_share') of the
+        raw revenue (the plausible amounts of the lines) or of the raw customers, the build
+        fails naming the reasons; above var('quarantine_warn_loss_share') it warns.
+    -#}
+    {%- if execute -%}
+        {%- set rows = run_query(
+            "select source_table, row_outcome, row_count, revenue_amount from " ~ this
+            ~ " where row_outcome != 'identical_copy'"
+            ~ " and (revenue_amount is not null or source_table = 'customers')"
+            ~ " order by row_outcome = 'kept', coalesce(revenue_amount, row_count) desc"
+        ).rows -%}
+        {%- set totals = {'revenue': [0], 'customers': [0]} -%}
+        {%- set lost = {'revenue': [0], 'customers': [0]} -%}
+        {%- set reasons = {'revenue': [], 'customers': []} -%}
+        {%- for row in rows -%}
+            {%- set measure = 'customers' if row['source_table'] == 'customers' else 'revenue' -%}
+            {%- set value = (row['row_count'] if measure == 'customers' else row['revenue_amount']) or 0 -%}
+            {%- do totals[measure].append(value) -%}
+            {%- if row['row_outcome'] != 'kept' and value > 0 -%}
+                {%- do lost[measure].append(value) -%}
+                {%- do reasons[measure].append(row['source_table'] ~ ' ' ~ row['row_outcome'] ~ ' '
+                    ~ ('{:,.2f}'.format(value) if measure == 'revenue' else '{:,}'.format(value))) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set failures = [] -%}
+        {%- for measure in ['revenue', 'customers'] if totals[measure] | sum > 0 -%}
+            {%- set share = (lost[measure] | sum) / (totals[measure] | sum) -%}
+            {%- set message = "The quarantine left out " ~ '{:.1%}'.format(share) ~ " of the raw "
+                ~ measure ~ " of source " ~ source_name() ~ " ("
+                ~ ('{:,.2f}'.format(lost[measure] | sum) if measure == 'revenue'
+                    else '{:,}'.format(lost[measure] | sum)) ~ " of "
+                ~ ('{:,.2f}'.format(totals[measure] | sum) if measure == 'revenue'
+                    else '{:,}'.format(totals[measure] | sum)) ~ "): "
+                ~ reasons[measure] | join('; ') ~ ". See marts.fct_quarantine_summary and the"
+                ~ " rows in staging's quarantined rows." -%}
+            {%- if share > setting('quarantine_max_loss_share') -%}
+                {%- do failures.append(message) -%}
+            {%- elif share > setting('quarantine_warn_loss_share') -%}
+                {%- do exceptions.warn(message ~ " (above quarantine_warn_loss_share "
+                    ~ setting('quarantine_warn_loss_share') ~ ")") -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if failures -%}
+            {{ exceptions.raise_compiler_error(
+                failures | join(' ') ~ " That is above quarantine_max_loss_share "
+                ~ setting('quarantine_max_loss_share') ~ ", so the build stops: fix the"
+                ~ " mapping or the data (the reasons say which rows), or raise"
+                ~ " quarantine_max_loss_share if this loss is expected."
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
+    select 1 as quarantined_losses_checked
+{%- endmacro %}
+
 {% macro check_as_of_date() -%}
     {#-
         post-hook of int_as_of_dates_resolved: a build needs a date to compute features as of.

@@ -96,7 +96,7 @@
     from ({{ mapped_rows('orders', ['customer_id', 'ordered_at']) }}) as orders
     where
         cast({{ parsed('orders', 'ordered_at', 'timestamp') }} as date)
-        between {{ date_literal(var('quarantine_earliest_date')) }} and {{ quarantine_extract_date() }}
+        between {{ date_literal(setting('quarantine_earliest_date')) }} and {{ quarantine_extract_date() }}
     group by 1
 {%- endmacro %}
 
@@ -154,7 +154,7 @@
             min(
                 case
                     when cast({{ parsed('orders', 'ordered_at', 'timestamp') }} as date) between
-                        {{ date_literal(var('quarantine_earliest_date')) }}
+                        {{ date_literal(setting('quarantine_earliest_date')) }}
                         and {{ quarantine_extract_date() }}
                         then cast({{ parsed('orders', 'ordered_at', 'timestamp') }} as date)
                 end

@@ -83,6 +83,16 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro naive_to_utc(expression) -%}
+    {#- A timestamp without a zone, read in var('source_time_zone'), as UTC. -#}
+    {%- set zone = setting('source_time_zone') -%}
+    {%- if zone == 'UTC' -%}
+        {{ expression }}
+    {%- else -%}
+        cast(timezone({{ string_literal(zone) }}, {{ expression }}) as timestamp)
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro parse_value(expression, type, spec={}) -%}
     {#-
         A raw value typed as the field's type; null when it does not parse. `spec` carries the
@@ -99,14 +109,23 @@
         {{ clean_text(expression) }}
     {%- elif type in ('timestamp', 'date') and spec.get('format') -%}
         {%- if type == 'timestamp' -%}
-            {#- A format with %z gives a zoned time: as UTC, like the session. -#}
-            cast(try_strptime({{ text }}, {{ string_literal(spec['format']) }}) as timestamp)
+            {#- A format with %z gives a zoned time: as UTC, like the session. Without one, a
+                time of day is in var('source_time_zone'). -#}
+            {%- set value = 'cast(try_strptime(' ~ text ~ ', ' ~ string_literal(spec['format'])
+                ~ ') as timestamp)' -%}
+            {%- if '%z' in spec['format'] or '%Z' in spec['format']
+                or not modules.re.search('%[HIMSXcTRfp]', spec['format']) -%}
+            {{ value }}
+            {%- else -%}
+            {{ naive_to_utc(value) }}
+            {%- endif -%}
         {%- else -%}
             cast(try_strptime({{ text }}, {{ string_literal(spec['format']) }}) as date)
         {%- endif -%}
     {%- elif type == 'timestamp' -%}
         {#- Text with a UTC offset ('2024-03-05 23:30:00-05:00', '... +0100') is converted to
             UTC; DuckDB's plain cast would drop the offset and keep the local clock time. -#}
+        {%- if setting('source_time_zone') == 'UTC' %}
         case
             when typeof({{ expression }}) like 'TIMESTAMP%' or typeof({{ expression }}) = 'DATE'
                 then try_cast({{ expression }} as timestamp)
@@ -114,6 +133,23 @@
                 {{ text }}, '\s*([+-][0-9]{2}):?([0-9]{2})$', '\1:\2'
             ) as timestamptz) as timestamp)
         end
+        {%- else %}
+        {#- Times without a zone are in var('source_time_zone'); dates without a time, and
+            times that carry their zone (typed, or an offset in the text), are not moved. -#}
+        case
+            when typeof({{ expression }}) = 'TIMESTAMP WITH TIME ZONE' or typeof({{ expression }}) = 'DATE'
+                then try_cast({{ expression }} as timestamp)
+            when typeof({{ expression }}) like 'TIMESTAMP%'
+                then {{ naive_to_utc('try_cast(' ~ expression ~ ' as timestamp)') }}
+            when regexp_matches({{ text }}, '[+-][0-9]{2}:?[0-9]{2}$|Z$')
+                then cast(try_cast(regexp_replace(
+                    {{ text }}, '\s*([+-][0-9]{2}):?([0-9]{2})$', '\1:\2'
+                ) as timestamptz) as timestamp)
+            when regexp_full_match({{ text }}, '[0-9]{4}-[0-9]{2}-[0-9]{2}')
+                then try_cast({{ text }} as timestamp)
+            else {{ naive_to_utc('try_cast(' ~ text ~ ' as timestamp)') }}
+        end
+        {%- endif %}
     {%- elif type == 'integer' -%}
         {#- Whole numbers only: DuckDB's try_cast rounds '1.5' to 2, which would keep a row
             another engine (or a reader) sees as wrong. -#}

@@ -127,8 +127,8 @@
 
 {% macro quarantine_extract_date() -%}
     {#- Last valid date of any event: var('quarantine_extract_date'), else today. -#}
-    {%- if var('quarantine_extract_date') -%}
-        {{ date_literal(var('quarantine_extract_date')) }}
+    {%- if setting('quarantine_extract_date') -%}
+        {{ date_literal(setting('quarantine_extract_date')) }}
     {%- else -%}
         current_date
     {%- endif -%}
@@ -136,7 +136,7 @@
 
 {% macro is_outside_event_dates(column_name) -%}
     {#- Before var('quarantine_earliest_date'): an absurd event date (the future is checked apart). -#}
-    (cast({{ column_name }} as date) < {{ date_literal(var('quarantine_earliest_date')) }})
+    (cast({{ column_name }} as date) < {{ date_literal(setting('quarantine_earliest_date')) }})
 {%- endmacro %}
 
 {% macro is_future(column_name) -%}
@@ -196,7 +196,7 @@
 
 {% macro before_earliest_detail(column_name) -%}
     {{ string_literal(column_name ~ ' before quarantine_earliest_date '
-        ~ var('quarantine_earliest_date')) }}
+        ~ setting('quarantine_earliest_date')) }}
 {%- endmacro %}
 
 {% macro future_detail(column_name) -%}

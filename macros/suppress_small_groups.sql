@@ -5,7 +5,7 @@
         group of a partition is small, the next smallest is suppressed too, so the small
         one cannot be recovered by subtracting the others from the partition's total.
     -#}
-    {%- set min_size = var('kpi_min_group_size') -%}
+    {%- set min_size = setting('kpi_min_group_size') -%}
     {%- set partition = partition_by | join(', ') -%}
     {%- set over_partition = ('partition by ' ~ partition) if partition_by else '' -%}
     select

@@ -7,33 +7,13 @@
         Each message names the setting and what it allows. Returns a no-op statement.
     -#}
     {%- if execute -%}
+        {%- do validate_settings() -%}
         {%- do _validate_segment_model_config() -%}
-        {%- do _validate_quarantine_shares() -%}
         {%- do _prepare_source() -%}
         {%- do _check_source_identity() -%}
         {%- do _validate_as_of_date() -%}
     {%- endif -%}
     select 1 as run_config_is_valid
-{%- endmacro %}
-
-{% macro _validate_quarantine_shares() -%}
-    {#- The shares of quarantined rows that fail and warn: numbers in (0, 1], warn below fail. -#}
-    {%- for name in ['quarantine_max_share', 'quarantine_warn_share'] -%}
-        {%- set value = var(name) -%}
-        {%- if value is not number or value is sameas true or value is sameas false
-            or value <= 0 or value > 1 -%}
-            {{ exceptions.raise_compiler_error(
-                "var('" ~ name ~ "') must be a share of a table's rows above 0 and at most 1"
-                ~ " (0.5 = half), got: " ~ value
-            ) }}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- if var('quarantine_warn_share') > var('quarantine_max_share') -%}
-        {{ exceptions.raise_compiler_error(
-            "var('quarantine_warn_share') (" ~ var('quarantine_warn_share') ~ ") must not be"
-            ~ " above var('quarantine_max_share') (" ~ var('quarantine_max_share') ~ ")"
-        ) }}
-    {%- endif -%}
 {%- endmacro %}
 
 {% macro _sql_string(value) -%}
@@ -221,13 +201,15 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set prefix = "int_segment_models_fitted config '" -%}
-    {%- for name, minimum in [('k_min', 2), ('k_max', 2), ('n_clusters', 1)] -%}
+    {%- for name in ['k_min', 'k_max', 'n_clusters'] -%}
         {%- set value = node.config.get(name) -%}
         {%- if not (name == 'n_clusters' and value is none) -%}
             {%- if value is not number or value is sameas true or value is sameas false
-                or value != value | int or value < minimum -%}
+                or value != value | int or value < 2 or value > 50 -%}
                 {{ exceptions.raise_compiler_error(
-                    prefix ~ name ~ "' must be a whole number of at least " ~ minimum
+                    prefix ~ name ~ "' (var segment_" ~ name ~ ") must be a whole number from 2"
+                    ~ " to 50 (k-means needs two segments to compare; more than 50 cannot be"
+                    ~ " told apart or acted on)"
                     ~ (" (or null to search [k_min, k_max])" if name == 'n_clusters' else "")
                     ~ ", got: " ~ value
                 ) }}

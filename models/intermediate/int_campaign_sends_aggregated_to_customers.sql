@@ -1,4 +1,4 @@
-{%- set window_days = var('send_conversion_window_days') -%}
+{%- set window_days = setting('send_conversion_window_days') -%}
 
 with
 

@@ -1,4 +1,4 @@
-{%- set churn_days = positive_integer_var('churn_inactivity_days') -%}
+{%- set churn_days = setting('churn_inactivity_days') -%}
 
 with
 

@@ -1,4 +1,4 @@
-{%- set window_days = var('experiment_conversion_window_days') -%}
+{%- set window_days = setting('experiment_conversion_window_days') -%}
 
 with
 

@@ -1,4 +1,4 @@
-{%- set window_days = positive_integer_var('campaign_attribution_window_days') -%}
+{%- set window_days = setting('campaign_attribution_window_days') -%}
 
 with
 

@@ -1,5 +1,6 @@
 {#- Raw rows per source table and outcome (kept, or a quarantine reason). A hand-written
     staging folder counts its own (stg_<folder>__rows_counted). -#}
+{{ config(post_hook="{{ check_quarantined_losses() }}") }}
 {%- if source_staging() != 'mapped' %}
 
 with
@@ -14,7 +15,10 @@ final as (
         source_table,
         row_outcome,
         row_count,
-        row_amount
+        row_amount,
+        -- Revenue: what the lines carry; a campaign's cost is not revenue.
+        case when source_table != 'campaigns' and row_amount > 0 then row_amount end
+            as revenue_amount
     from rows_counted
 )
 
@@ -40,7 +44,20 @@ classified_rows as (
     select
         source_table,
         quarantine_reason,
-        row_amount
+        row_amount,
+        {%- if table == 'order_lines' %}
+        -- Revenue at stake: a line's amount when it is a plausible one (a line quarantined
+        -- for an absurd price or quantity carries no real money).
+        case
+            when
+                row_amount >= 0
+                and coalesce(quantity, 1) between 1 and {{ setting('quarantine_max_quantity') }}
+                and row_amount <= coalesce(quantity, 1) * {{ setting('quarantine_max_price') }}
+                then row_amount
+        end as revenue_amount
+        {%- else %}
+        cast(null as double) as revenue_amount
+        {%- endif %}
     from {{ table }}_classified
     {%- if not loop.last %}
     union all
@@ -68,7 +85,8 @@ outcomes as (
         coalesce(quarantine_reason, 'kept') as row_outcome,
         count(*) as row_count,
         -- In order of value: a double sum's last bits depend on the order of its terms.
-        sum(row_amount order by row_amount) as row_amount
+        sum(row_amount order by row_amount) as row_amount,
+        sum(revenue_amount order by revenue_amount) as revenue_amount
     from classified_rows
     group by all
     union all
@@ -76,7 +94,8 @@ outcomes as (
         source_table,
         'kept' as row_outcome,
         0 as row_count,
-        null as row_amount
+        null as row_amount,
+        null as revenue_amount
     from source_tables
     union all
     -- Copies a mapping's distinct: true counted once: neither kept nor quarantined.
@@ -84,7 +103,8 @@ outcomes as (
         source_table,
         'identical_copy' as row_outcome,
         row_count,
-        null as row_amount
+        null as row_amount,
+        null as revenue_amount
     from identical_rows_counted
     where row_count > 0
 ),
@@ -95,7 +115,8 @@ final as (
         source_table,
         row_outcome,
         cast(sum(row_count) as bigint) as row_count,
-        sum(row_amount) as row_amount
+        sum(row_amount) as row_amount,
+        sum(revenue_amount) as revenue_amount
     from outcomes
     group by all
 )

@@ -21,7 +21,7 @@ inner join published
         computed.segmentation = published.segmentation
         and computed.segment_id = published.segment_id
 where
-    (computed.customer_count < {{ var('kpi_min_group_size') }} and not published.is_suppressed)
+    (computed.customer_count < {{ setting('kpi_min_group_size') }} and not published.is_suppressed)
     or (
         published.is_suppressed
         and (published.customer_count is not null or published.revenue is not null)

@@ -69,8 +69,8 @@ def run_dbt(project: Path, raw_dir: Path, **variables: object) -> subprocess.Com
 @pytest.mark.parametrize(
     ("as_of_date", "message"),
     [
-        pytest.param("yesterday", "var('as_of_date') must be null", id="not-a-date"),
-        pytest.param("2025-02-30", "(not a valid date)", id="impossible-date"),
+        pytest.param("yesterday", "var('as_of_date') must be a date", id="not-a-date"),
+        pytest.param("2025-02-30", "var('as_of_date') must be a date", id="impossible-date"),
         pytest.param("2030-01-01", "is outside the data", id="after-the-data"),
     ],
 )
@@ -108,12 +108,12 @@ DEFAULT_FEATURES = [
     [
         pytest.param(
             {"segment_k_min": 6, "segment_k_max": 4},
-            "config 'k_max' (4) must be at least 'k_min' (6)",
+            "var('segment_k_min') (6) must not be above var('segment_k_max') (4)",
             id="k-max-below-k-min",
         ),
         pytest.param(
             {"segment_k_min": 1},
-            "config 'k_min' must be a whole number of at least 2, got: 1",
+            "var('segment_k_min') must be between 2 and 50, got: 1",
             id="k-min-one",
         ),
         pytest.param(
@@ -140,7 +140,7 @@ def test_a_bad_segment_model_setting_fails_fast(tmp_path, raw_dir, variables, me
     [
         pytest.param(
             {"quarantine_max_share": 0},
-            "var('quarantine_max_share') must be a share of a table's rows above 0",
+            "var('quarantine_max_share') must be a share above 0 and at most 1",
             id="zero-share",
         ),
         pytest.param(
@@ -148,9 +148,79 @@ def test_a_bad_segment_model_setting_fails_fast(tmp_path, raw_dir, variables, me
             "var('quarantine_warn_share') (0.6) must not be above var('quarantine_max_share')",
             id="warn-above-fail",
         ),
+        # Privacy: suppression cannot be turned off by a value below 2 or not a whole number.
+        pytest.param(
+            {"kpi_min_group_size": -1},
+            "var('kpi_min_group_size') must be between 2 and 1000000, got: -1",
+            id="kpi-group-negative",
+        ),
+        pytest.param(
+            {"kpi_min_group_size": 0}, "var('kpi_min_group_size') must be between 2", id="kpi-zero"
+        ),
+        pytest.param(
+            {"kpi_min_group_size": 1}, "var('kpi_min_group_size') must be between 2", id="kpi-one"
+        ),
+        pytest.param(
+            {"kpi_min_group_size": 0.5},
+            "var('kpi_min_group_size') must be a whole number, got: 0.5",
+            id="kpi-fraction",
+        ),
+        pytest.param(
+            {"kpi_min_group_size": "abc"},
+            "var('kpi_min_group_size') must be a whole number, got: abc",
+            id="kpi-text",
+        ),
+        pytest.param(
+            {"segment_drift_max_psi": "abc"},
+            "var('segment_drift_max_psi') must be a number, got: abc",
+            id="psi-text",
+        ),
+        pytest.param(
+            {"segment_n_clusters": 1},
+            "var('segment_n_clusters') must be between 2 and 50, got: 1",
+            id="one-cluster",
+        ),
+        pytest.param(
+            {"segment_n_clusters": 10000},
+            "var('segment_n_clusters') must be between 2 and 50, got: 10000",
+            id="ten-thousand-clusters",
+        ),
+        # Model config names given as vars were silently ignored.
+        pytest.param(
+            {"n_clusters": 5},
+            "var 'n_clusters' is not a setting of this project (did you mean segment_n_clusters?)",
+            id="model-config-name-as-var",
+        ),
+        pytest.param({"k_min": 3}, "(did you mean segment_k_min?)", id="k-min-as-var"),
+        # A crafted date must not reach SQL.
+        pytest.param(
+            {"quarantine_extract_date": "2025-01-01' or true or '"},
+            "var('quarantine_extract_date') must be a date 'YYYY-MM-DD'",
+            id="crafted-extract-date",
+        ),
+        pytest.param(
+            {"quarantine_extract_date": "1899-12-31"},
+            "var('quarantine_extract_date') (1899-12-31) must not be before",
+            id="extract-before-earliest",
+        ),
+        pytest.param(
+            {"send_conversion_window_days": "7 days"},
+            "var('send_conversion_window_days') must be a whole number",
+            id="window-text",
+        ),
+        pytest.param(
+            {"source_time_zone": "Mars/Olympus"},
+            "var('source_time_zone') = 'Mars/Olympus' is not a time zone DuckDB knows",
+            id="unknown-time-zone",
+        ),
+        pytest.param(
+            {"quarantine_max_campaign_cost": -5},
+            "var('quarantine_max_campaign_cost') must be above 0, got: -5",
+            id="negative-cost-bound",
+        ),
     ],
 )
-def test_a_bad_quarantine_share_fails_fast(tmp_path, raw_dir, variables, message):
+def test_a_bad_setting_fails_fast(tmp_path, raw_dir, variables, message):
     result = run_dbt(project_copy(tmp_path), raw_dir, **variables)
     assert result.returncode != 0
     assert message in result.stdout, result.stdout

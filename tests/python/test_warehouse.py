@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from segwarehouse.clustering import assign_segments, latest_model_rows, model_from_frame
 from segwarehouse.evaluate import memberships_with_personas, persona_recovery
@@ -174,9 +175,15 @@ def test_no_dbt_tmp_table_is_left_in_the_warehouse(warehouse):
     assert leftovers == []
 
 
-def dbt_on_a_copy(warehouse_copy: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run dbt against a copy of the test warehouse (the fixture holds the original open)."""
+def dbt_on_a_copy(
+    warehouse_copy: Path, *args: str, edit_sql: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run dbt against a copy of the test warehouse (the fixture holds the original open),
+    after running `edit_sql` on the copy."""
     shutil.copy(TEST_WAREHOUSE, warehouse_copy)
+    if edit_sql:
+        with duckdb.connect(str(warehouse_copy)) as copy:
+            copy.execute(edit_sql)
     return subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), *args, "--target", "test"],
         cwd=PROJECT_DIR,
@@ -199,6 +206,40 @@ def test_drift_tests_warn_without_failing_the_build_when_thresholds_are_crossed(
     )  # fmt: skip
     assert result.returncode == 0, result.stdout
     assert "WARN=2" in result.stdout and "ERROR=0" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(
+    ("mart", "size_column"),
+    [
+        ("fct_segment_monthly_trends", "member_count"),
+        ("fct_segment_cohort_retention", "cohort_customer_count"),
+        ("fct_campaign_segment_performance", "customer_count"),
+    ],
+)
+def test_the_privacy_test_fails_when_a_small_group_escapes_suppression(
+    warehouse, tmp_path, mart, size_column
+):
+    """A published (unsuppressed) cell of one customer fails the build's tests whatever the
+    setting: here the test runs with the smallest group size allowed, 2."""
+    assert warehouse.execute(f"select count(*) from marts.{mart} where is_suppressed").fetchone()[0]
+    result = dbt_on_a_copy(
+        tmp_path / "warehouse.duckdb",
+        "test", "--select", "assert_no_small_group_is_published",
+        "--vars", "{kpi_min_group_size: 2}",
+        edit_sql=f"""
+            update marts.{mart} set is_suppressed = false, {size_column} = 1
+            where rowid = (select min(rowid) from marts.{mart} where is_suppressed)
+        """,
+    )  # fmt: skip
+    assert result.returncode != 0, result.stdout
+    assert "FAIL 1 assert_no_small_group_is_published" in result.stdout, result.stdout
+
+
+def test_the_privacy_test_passes_on_the_built_marts(tmp_path):
+    result = dbt_on_a_copy(
+        tmp_path / "warehouse.duckdb", "test", "--select", "assert_no_small_group_is_published"
+    )
+    assert result.returncode == 0, result.stdout
 
 
 def test_a_requested_retrain_in_dbt_keeps_segment_ids_and_names(warehouse, tmp_path):

@@ -94,7 +94,7 @@ final as (
         cast(
             coalesce(
                 abs(compared.customer_share - compared.previous_customer_share)
-                > {{ var('segment_drift_max_share_change') }},
+                > {{ setting('segment_drift_max_share_change') }},
                 false
             ) as boolean
         ) as is_drifted

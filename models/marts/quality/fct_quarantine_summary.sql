@@ -17,7 +17,13 @@ final as (
             'cast(row_count as double)',
             'sum(row_count) over (partition by source_name, source_table)'
         ) }} as share_of_raw_rows,
-        cast(row_amount as decimal(38, 2)) as amount
+        cast(row_amount as decimal(38, 2)) as amount,
+        cast(revenue_amount as decimal(38, 2)) as revenue_amount,
+        {{ safe_divide(
+            'revenue_amount',
+            "sum(revenue_amount) filter (where row_outcome != 'identical_copy')"
+            ~ ' over (partition by source_name, source_table)'
+        ) }} as share_of_raw_revenue
     from source_rows_counted
 )
 

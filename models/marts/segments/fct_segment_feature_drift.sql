@@ -103,9 +103,9 @@ final as (
         cast(
             feature_stability.population_stability_index as double
         ) as population_stability_index,
-        cast({{ var('segment_drift_max_psi') }} as double) as max_population_stability_index,
+        cast({{ setting('segment_drift_max_psi') }} as double) as max_population_stability_index,
         cast(
-            feature_stability.population_stability_index > {{ var('segment_drift_max_psi') }}
+            feature_stability.population_stability_index > {{ setting('segment_drift_max_psi') }}
             as boolean
         ) as is_drifted,
         cast(current_timestamp as timestamp) as _scored_at

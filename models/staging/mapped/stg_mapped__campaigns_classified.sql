@@ -13,6 +13,8 @@
 {%- do rules.extend([
     ('invalid_value', not_one_of('channel', channels), not_one_of_detail('channel', channels)),
     ('invalid_value', 'cost < 0', "'cost is negative'"),
+    ('invalid_value', 'cost > ' ~ setting('quarantine_max_campaign_cost'),
+        "'cost above quarantine_max_campaign_cost " ~ setting('quarantine_max_campaign_cost') ~ "'"),
     ('invalid_value', is_outside_event_dates('start_date'), before_earliest_detail('start_date')),
     ('future_date', is_future('start_date'), future_detail('start_date')),
     ('inconsistent', 'end_date < start_date', "'end_date before start_date'"),

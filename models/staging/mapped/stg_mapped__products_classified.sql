@@ -9,8 +9,8 @@
     ('duplicate_key', is_duplicate_key(), duplicate_detail('product_id')),
     ('missing_value', 'category is null', "'category is missing'"),
     ('invalid_value', 'list_price < 0', "'list_price is negative'"),
-    ('invalid_value', 'list_price > ' ~ var('quarantine_max_price'),
-        "'list_price above quarantine_max_price " ~ var('quarantine_max_price') ~ "'"),
+    ('invalid_value', 'list_price > ' ~ setting('quarantine_max_price'),
+        "'list_price above quarantine_max_price " ~ setting('quarantine_max_price') ~ "'"),
 ] -%}
 
 with

@@ -16,9 +16,9 @@
 {%- do rules.extend([
     ('invalid_value', not_one_of('device', devices), not_one_of_detail('device', devices)),
     ('invalid_value', 'pages_viewed < 0', "'pages_viewed is negative'"),
-    ('invalid_value', 'pages_viewed > ' ~ var('quarantine_max_pages_viewed'),
+    ('invalid_value', 'pages_viewed > ' ~ setting('quarantine_max_pages_viewed'),
         "'pages_viewed above quarantine_max_pages_viewed "
-        ~ var('quarantine_max_pages_viewed') ~ "'"),
+        ~ setting('quarantine_max_pages_viewed') ~ "'"),
     ('invalid_value', is_outside_event_dates('started_at'), before_earliest_detail('started_at')),
     ('future_date', is_future('started_at'), future_detail('started_at')),
     ('orphan_reference', 'not has_customer', "'customer_id not among the kept customers'"),
