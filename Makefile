@@ -71,12 +71,14 @@ build-retail: install
 
 ## build-source: build your own data from its mapping file: make build-source SOURCE=my.yml
 ## (NAME=, ROOT= override the file's name and folder; AS_OF=YYYY-MM-DD; RESET=1 starts the
-## warehouse over; ADOPT=1 keeps it after the source moved; DBT_ARGS= more dbt build arguments)
+## warehouse over; ADOPT=1 keeps it after the source moved; REPLACE_SNAPSHOTS=1 replaces the
+## kept segment snapshot of the as-of date with one from other data; DBT_ARGS= more dbt build
+## arguments)
 build-source: install
 	@test -n "$(SOURCE)" || { echo "give the mapping file: make build-source SOURCE=path/to/mapping.yml"; exit 2; }
 	$(SOURCES) build $(SOURCE) $(if $(NAME),--name $(NAME)) $(if $(ROOT),--root $(ROOT)) \
 		$(if $(AS_OF),--as-of $(AS_OF)) $(if $(RESET),--reset) $(if $(ADOPT),--adopt) \
-		$(if $(DBT_ARGS),-- $(DBT_ARGS))
+		$(if $(REPLACE_SNAPSHOTS),--replace-snapshots) $(if $(DBT_ARGS),-- $(DBT_ARGS))
 
 summary: install
 	$(BIN)/python -m segwarehouse.summary --database data/demo/published.duckdb

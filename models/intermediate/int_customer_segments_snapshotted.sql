@@ -1,38 +1,34 @@
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='as_of_date',
-        full_refresh=false,
+        materialized='view',
+        pre_hook=before_begin("{{ prepare_history() }}"),
     )
 }}
 
+{#- The kept snapshots (history.segment_snapshots), none yet in a new warehouse. -#}
+{%- set kept = kept_history_relation('segment_snapshots') -%}
+
 with
 
-memberships as (
-    select * from {{ ref('dim_customer_segments') }}
+staged_snapshot as (
+    select * from {{ ref('int_customer_segments_staged') }}
 ),
 
+{% if kept is not none -%}
+kept_snapshots as (
+    select * from {{ kept }}
+),
+{%- endif %}
+
+-- This build's snapshot replaces a kept one of the same as-of date (check_snapshot_replacement
+-- stopped the build if it was computed from other data).
 final as (
-    select
-        as_of_date,
-        customer_id,
-        'kmeans' as segmentation,
-        segment_id,
-        _model_version,
-        current_timestamp as _scored_at
-    from memberships
-    -- No k-means segment without a fitted model.
-    where segment_id is not null
-    union all
-    select
-        as_of_date,
-        customer_id,
-        'rfm' as segmentation,
-        rfm_segment_id as segment_id,
-        null as _model_version,
-        current_timestamp as _scored_at
-    from memberships
+    select * from staged_snapshot
+    {%- if kept is not none %}
+    union all by name
+    select * from kept_snapshots
+    where as_of_date not in (select staged_snapshot.as_of_date from staged_snapshot)
+    {%- endif %}
 )
 
 select * from final

@@ -1,3 +1,6 @@
+{#- The training bins kept by earlier builds (history.segment_model_feature_bins). -#}
+{%- set kept = kept_history_relation('segment_model_feature_bins') -%}
+
 with
 
 customer_features as (
@@ -19,8 +22,8 @@ model_to_bin as (
         on
             customer_features._model_version = segment_model._model_version
             and customer_features.as_of_date = cast(segment_model.as_of_date as date)
-    {% if is_incremental() %}
-        where customer_features._model_version not in (select _model_version from {{ this }})
+    {% if kept is not none %}
+        where customer_features._model_version not in (select _model_version from {{ kept }})
     {% endif %}
 ),
 
@@ -101,7 +104,7 @@ bin_counts as (
     group by all
 ),
 
-final as (
+new_bins as (
     select
         _model_version,
         feature_name,
@@ -115,6 +118,14 @@ final as (
             as double
         ) as training_share
     from bin_counts
+),
+
+final as (
+    select * from new_bins
+    {%- if kept is not none %}
+    union all by name
+    select * from {{ kept }}
+    {%- endif %}
 )
 
 select * from final

@@ -4,6 +4,7 @@ from segwarehouse.clustering import (
     require_features,
     train_if_due,
 )
+from segwarehouse.history import kept_table, with_new_rows
 
 
 def model(dbt, session):
@@ -25,10 +26,13 @@ def model(dbt, session):
     retrain_requested = parse_flag("retrain", dbt.config.get("retrain"))
     customer_features = dbt.ref("fct_customer_features")
     require_features(customer_features.columns, config.required_columns)
-    history = session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else None
+    # The model versions kept by earlier builds (history.segment_models), none yet at first.
+    kept = kept_table(session, "segment_models")
+    history = session.sql(f"select * from {kept}").df() if kept else None
     columns = ", ".join(["customer_id", "as_of_date", *config.required_columns])
 
     def load_features():
         return customer_features.project(columns).order("customer_id").df()
 
-    return train_if_due(history, load_features, config, retrain_requested)
+    new_rows = train_if_due(history, load_features, config, retrain_requested)
+    return with_new_rows(session, kept, new_rows, "trained_segment_model_rows")

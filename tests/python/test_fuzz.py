@@ -294,9 +294,14 @@ def _write_raw(frames: dict[str, pd.DataFrame], raw_dir: Path) -> None:
 
 
 def _build(
-    raw_dir: Path, warehouse: Path, workdir: Path, *arguments: str
+    raw_dir: Path,
+    warehouse: Path,
+    workdir: Path,
+    *arguments: str,
+    source_arguments: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess:
-    """A build through the generator's mapping file (sources/demo.yml) over `raw_dir`."""
+    """A build through the generator's mapping file (sources/demo.yml) over `raw_dir`;
+    `arguments` go to dbt, `source_arguments` to segwarehouse.sources."""
     return subprocess.run(
         [
             sys.executable,
@@ -311,6 +316,7 @@ def _build(
             "--warehouse",
             str(warehouse),
             "--no-summary",
+            *source_arguments,
             "--",
             "--target-path",
             str(workdir / "target"),
@@ -456,7 +462,11 @@ def incremental_warehouse(fuzzed_warehouse, tmp_path_factory):
         ).fetchall()[0][0]
     for name in fuzz.frames:
         shutil.copy(raw_dir / f"{name}.parquet", extract_dir / f"{name}.parquet")
-    second_result = _build(extract_dir, warehouse, workdir)
+    # Both extracts end on the same last day (sessions, surveys), so the second is a rebuild
+    # of the first's as-of date from other data: it replaces the kept snapshot when asked to.
+    second_result = _build(
+        extract_dir, warehouse, workdir, source_arguments=("--replace-snapshots",)
+    )
     connection = duckdb.connect(str(warehouse), read_only=True)
     yield second_result, late_line_reasons, first_classified_at, connection
     connection.close()

@@ -1,5 +1,7 @@
 {#- Both shares are floored so that an empty bin gives a large but finite term, not ln(0). -#}
 {%- set share_floor = 0.0001 -%}
+{#- The drift of the as-of dates kept by earlier builds (history.segment_feature_drift). -#}
+{%- set kept = kept_history_relation('segment_feature_drift') -%}
 
 with
 
@@ -92,7 +94,7 @@ feature_stability as (
     group by all
 ),
 
-final as (
+run_drift as (
     select
         cast(feature_stability.as_of_date as date) as as_of_date,
         cast(feature_stability.feature_name as varchar) as feature_name,
@@ -116,6 +118,16 @@ final as (
             and feature_stability.feature_name = feature_customer_counts.feature_name
     left join model_as_of_dates
         on feature_stability._model_version = model_as_of_dates._model_version
+),
+
+-- This build's rows replace the kept ones of the same as-of date.
+final as (
+    select * from run_drift
+    {%- if kept is not none %}
+    union all by name
+    select * from {{ kept }}
+    where as_of_date not in (select run_drift.as_of_date from run_drift)
+    {%- endif %}
 )
 
 select * from final

@@ -227,6 +227,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="record this source as the warehouse's (same customers, data moved or re-exported)",
     )
+    parser.add_argument(
+        "--replace-snapshots",
+        action="store_true",
+        help="replace the kept segment snapshot of the as-of date even though it was computed "
+        "from other data (late or corrected data; README, Repairing history)",
+    )
     parser.add_argument("--no-summary", action="store_true", help="skip the segment summary")
     parser.add_argument(
         "--sqlfluff-config",
@@ -253,6 +259,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         extra["as_of_date"] = args.as_of
     if args.adopt:
         extra["adopt_source"] = True
+    if args.replace_snapshots:
+        extra["replace_snapshots"] = True
     variables = dbt_vars(mapping, extra)
     if args.command == "spec":
         spec = json.dumps(variables["source"])
