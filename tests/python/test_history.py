@@ -117,6 +117,14 @@ def kept_snapshots(build_: Build) -> list[tuple]:
     )
 
 
+def kept_fingerprints(build_: Build) -> list[tuple]:
+    """The features fingerprints of the kept snapshots (none before they existed)."""
+    table = kept_table(build_, "segment_snapshots", "")
+    if not table:
+        return []
+    return build_.query(f"select distinct _features_fingerprint from {table} order by 1")
+
+
 def kept_model_versions(build_: Build) -> list[str]:
     table = kept_table(build_, "segment_models", "intermediate.int_segment_models_fitted")
     return [
@@ -203,10 +211,9 @@ def late_order(tmp_path_factory) -> dict:
     first = build(folder)
     assert_built(first)
     publication_sql = "select publication_id from marts._publication"
-    fingerprint_sql = "select distinct _features_fingerprint from history.segment_snapshots"
     seen = {
         "snapshots": kept_snapshots(first),
-        "fingerprints": first.query(fingerprint_sql),
+        "fingerprints": kept_fingerprints(first),
         "publication": published(first, publication_sql),
     }
     late = pd.DataFrame([("C-00001", "2024-06-01 10:00:00", 5000.0)], columns=log.columns)
@@ -219,7 +226,7 @@ def late_order(tmp_path_factory) -> dict:
     seen["replaced"] = replaced
     if replaced.result.returncode == 0:
         seen["snapshots_after_replacement"] = kept_snapshots(replaced)
-        seen["fingerprints_after_replacement"] = replaced.query(fingerprint_sql)
+        seen["fingerprints_after_replacement"] = kept_fingerprints(replaced)
     return seen
 
 
@@ -242,6 +249,7 @@ def test_replace_snapshots_replaces_the_snapshot_of_that_date(late_order):
     after = late_order["snapshots_after_replacement"]
     assert {row[0] for row in after} == {LAST_DATE}
     assert len(after) == len(late_order["snapshots"])
+    assert late_order["fingerprints"]
     assert late_order["fingerprints_after_replacement"] != late_order["fingerprints"]
     # The late order made C-00001 a big spender: its RFM monetary score is the top one now.
     assert published(
