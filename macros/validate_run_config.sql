@@ -53,6 +53,7 @@
                 ~ " own files in a mapping file: make build-source SOURCE=path/to/mapping.yml."
             ) }}
         {%- endif -%}
+        {%- do _check_generator_files(raw_path, spec['tables']) -%}
         {%- do run_query('create schema if not exists mapped_source') -%}
         {%- for table in spec['tables'] -%}
             {%- do run_query(
@@ -75,6 +76,62 @@
             ~ " are not in this warehouse. segwarehouse.sources makes them from the mapping"
             ~ " file: build with make build-source SOURCE=<mapping file>, or run dbt through"
             ~ " .venv/bin/python -m segwarehouse.sources dbt <mapping file> -- <dbt arguments>."
+        ) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro generator_required_fields() -%}
+    {#- Each entity's required fields (segwarehouse.sources.catalog; pytest keeps the two
+        equal): in the generator's layout, its file must have their columns. -#}
+    {{ return({
+        'customers': ['customer_id'],
+        'products': ['product_id'],
+        'orders': ['customer_id', 'ordered_at'],
+        'order_lines': ['order_id'],
+        'campaigns': ['campaign_id'],
+        'campaign_sends': ['campaign_id', 'customer_id', 'sent_at'],
+        'campaign_responses': ['customer_id', 'campaign_id', 'is_accepted'],
+        'email_events': ['campaign_send_id', 'event_type', 'occurred_at'],
+        'web_sessions': ['customer_id', 'started_at'],
+        'experiment_assignments': ['experiment_name', 'customer_id', 'variant', 'assigned_at'],
+        'survey_responses': ['customer_id', 'responded_at'],
+    }) }}
+{%- endmacro %}
+
+{% macro _check_generator_files(raw_path, tables) -%}
+    {#- Before any model reads them: every file is a readable Parquet file (an empty or cut
+        one fails here, named, not after twenty models) with the columns of its entity's
+        required fields (the key is `id`). -#}
+    {%- set problems = [] -%}
+    {%- for table in tables -%}
+        {%- set file_path = raw_path ~ '/' ~ table ~ '.parquet' -%}
+        {%- set sizes = run_query('select size from read_blob(' ~ _sql_string(file_path) ~ ')')
+            .columns[0].values() -%}
+        {%- if sizes | sum == 0 -%}
+            {%- do problems.append(file_path ~ ' is empty (0 bytes)') -%}
+        {%- else -%}
+            {#- A file cut short fails here with DuckDB's message, which names it. -#}
+            {%- set columns = run_query(
+                'select column_name from (describe select * from '
+                ~ read_parquet_sql(file_path) ~ ')'
+            ).columns[0].values() -%}
+            {%- set missing = [] -%}
+            {%- for field in generator_required_fields().get(table, []) -%}
+                {%- set column = 'id' if field == table[:-1] ~ '_id' else field -%}
+                {%- if column not in columns -%}{%- do missing.append(column) -%}{%- endif -%}
+            {%- endfor -%}
+            {%- if missing -%}
+                {%- do problems.append(file_path ~ ' lacks column(s) ' ~ missing | join(', ')
+                    ~ ' (it has: ' ~ columns | join(', ') ~ ')') -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if problems -%}
+        {{ exceptions.raise_compiler_error(
+            "var('raw_data_path') = '" ~ raw_path ~ "': " ~ problems | join('; ')
+            ~ ". The generator's layout reads each field from the column of its name; rename"
+            ~ " the columns back, regenerate the files, or describe your own files in a mapping"
+            ~ " file (make build-source SOURCE=path/to/mapping.yml), which maps any column names."
         ) }}
     {%- endif -%}
 {%- endmacro %}

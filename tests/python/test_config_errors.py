@@ -8,14 +8,17 @@ settings pass the hook in every other dbt build (the test warehouse, test_fuzz.p
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from segwarehouse.generate import GeneratorConfig, generate, write
+from segwarehouse.sources.catalog import ENTITIES
 
 from .conftest import PROJECT_DIR
 
@@ -242,3 +245,52 @@ def test_the_generator_layout_refuses_a_warehouse_built_from_other_files(tmp_pat
     assert "START sql" not in second.stdout
     adopted = run_dbt(project, other, adopt_source=True)
     assert adopted.returncode == 0, adopted.stdout
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        pytest.param(
+            "rename",
+            "orders.parquet lacks column(s) ordered_at (it has: id, customer_id, order_date",
+            id="renamed-column",
+        ),
+        pytest.param("empty", "orders.parquet is empty (0 bytes)", id="zero-byte-file"),
+        pytest.param("truncate", "No magic bytes found at end of file", id="truncated-file"),
+    ],
+)
+def test_a_damaged_raw_file_fails_fast_naming_it(tmp_path, raw_dir, damage, message):
+    """A renamed column or a cut file failed only after twenty models."""
+    damaged = tmp_path / "raw"
+    shutil.copytree(raw_dir, damaged)
+    orders = damaged / "orders.parquet"
+    if damage == "rename":
+        with duckdb.connect() as connection:
+            connection.execute(
+                f"copy (select * rename (ordered_at as order_date) from read_parquet('{orders}'))"
+                f" to '{tmp_path / 'renamed.parquet'}'"
+            )
+        shutil.move(tmp_path / "renamed.parquet", orders)
+    elif damage == "empty":
+        orders.write_bytes(b"")
+    else:
+        orders.write_bytes(orders.read_bytes()[: orders.stat().st_size // 2])
+    result = run_dbt(project_copy(tmp_path), damaged)
+    assert result.returncode != 0
+    assert message in result.stdout, result.stdout
+    assert "START sql" not in result.stdout
+
+
+def test_the_generator_layouts_required_columns_are_the_catalogs():
+    text = (PROJECT_DIR / "macros" / "validate_run_config.sql").read_text()
+    body = text[text.index("macro generator_required_fields") :]
+    body = body[: body.index("endmacro")]
+    in_macro = {
+        entity: re.findall(r"'(\w+)'", fields)
+        for entity, fields in re.findall(r"'(\w+)': \[([^\]]*)\]", body)
+    }
+    in_catalog = {
+        name: [field.name for field in entity.fields if field.required]
+        for name, entity in ENTITIES.items()
+    }
+    assert in_macro == in_catalog
