@@ -60,10 +60,26 @@
         fails naming the reasons; above var('quarantine_warn_loss_share') it warns.
     -#}
     {%- if execute -%}
+        {#- Customers are counted as ids: a customer is lost when none of their rows is kept
+            (a quarantined copy of a kept customer loses nothing); a row without an id is one
+            customer lost. A hand-written staging folder's customer rows count as they are. -#}
+        {%- if source_staging() == 'mapped' and 'customers' in mapped_tables() -%}
+            {%- set customers = "select 'customers' as source_table,"
+                ~ " coalesce(reason, 'kept') as row_outcome, count(*) as row_count,"
+                ~ " null as revenue_amount from (select row_key, case when"
+                ~ " bool_or(quarantine_reason is null) then null else min(quarantine_reason) end"
+                ~ " as reason from " ~ ref('stg_mapped__customers_classified')
+                ~ " where row_key is not null group by row_key union all select row_key,"
+                ~ " quarantine_reason from " ~ ref('stg_mapped__customers_classified')
+                ~ " where row_key is null) as customer_ids group by all" -%}
+        {%- else -%}
+            {%- set customers = "select source_table, row_outcome, row_count, revenue_amount from "
+                ~ this ~ " where source_table = 'customers' and row_outcome != 'identical_copy'" -%}
+        {%- endif -%}
         {%- set rows = run_query(
-            "select source_table, row_outcome, row_count, revenue_amount from " ~ this
-            ~ " where row_outcome != 'identical_copy'"
-            ~ " and (revenue_amount is not null or source_table = 'customers')"
+            "select * from (select source_table, row_outcome, row_count, revenue_amount from "
+            ~ this ~ " where row_outcome != 'identical_copy' and revenue_amount is not null"
+            ~ " union all " ~ customers ~ ") as outcomes"
             ~ " order by row_outcome = 'kept', coalesce(revenue_amount, row_count) desc"
         ).rows -%}
         {%- set totals = {'revenue': [0], 'customers': [0]} -%}

@@ -28,10 +28,21 @@
     union all
     select
         *,
-        count(*) over (partition by raw_struct) as copy_row_count,
-        row_number() over (partition by raw_struct) as copy_number
+        count(*) over (partition by {{ copy_text('raw_struct') }}) as copy_row_count,
+        row_number() over (
+            partition by {{ copy_text('raw_struct') }} order by cast(raw_struct as varchar)
+        ) as copy_number
     from {{ relation }}
     where key_row_count > 1
+{%- endmacro %}
+
+{% macro copy_text(raw_struct) -%}
+    {#- The raw row as text for comparing copies, without letter case and the whitespace
+        around values: rows that differ only so (an export's 'Germany ' and 'germany') are
+        copies of one row, not a conflict; the first in text order is kept. -#}
+    regexp_replace(
+        lower(cast({{ raw_struct }} as varchar)), '[\s'']*([,:{}])[\s'']*', '\1', 'g'
+    )
 {%- endmacro %}
 
 {% macro quarantined_raw_row(raw_struct='raw_struct') -%}
@@ -178,7 +189,8 @@
 {% macro duplicate_detail(key) -%}
     {#- Why is_duplicate_key(): a later exact copy, or a conflicting row under one key. -#}
     case
-        when copy_row_count = key_row_count then 'an exact copy of another row'
+        when copy_row_count = key_row_count
+            then 'a copy of another row (letter case and surrounding spaces aside)'
         else '{{ key }} repeats with different values'
     end
 {%- endmacro %}

@@ -101,3 +101,57 @@ def test_losing_customers_stops_the_build(tmp_path):
     assert "The quarantine left out 8.0% of the raw customers of source losses (24 of 300)" in (
         result.output
     )
+
+
+CUSTOMERS_MAPPING = """
+name: crm_copies
+settings:
+  quarantine_earliest_date: "2023-01-01"
+  quarantine_extract_date: "2025-06-30"
+orders:
+  path: orders.csv
+  columns: {order_id: order_id, customer_id: customer_id, ordered_at: ordered_at, amount: amount}
+customers:
+  path: customers.csv
+  columns: {customer_id: customer_id, country: country, city: city}
+segments:
+  n_clusters: 3
+"""
+
+
+def test_customers_repeated_with_other_case_or_spaces_are_one_customer(tmp_path):
+    """10% of the customers exported twice, the copy in other letter case and with spaces
+    around its values: one customer each, no revenue lost; a real conflict is still one."""
+    write_source(tmp_path, future_share_of_revenue=0.0, bad_customers=0)
+    customers = pd.DataFrame(
+        {
+            "customer_id": np.arange(1, 301),
+            "country": np.where(np.arange(300) % 2 == 0, "Germany", "France"),
+            "city": np.where(np.arange(300) % 3 == 0, "Köln", "Lyon"),
+        }
+    )
+    copies = customers.iloc[:30].assign(
+        country=lambda frame: " " + frame["country"].str.upper() + "  ",
+        city=lambda frame: frame["city"].str.lower() + " ",
+    )
+    conflict = customers.iloc[[299]].assign(country="Spain")  # a real conflict: quarantined
+    pd.concat([customers, copies, conflict]).to_csv(tmp_path / "customers.csv", index=False)
+    result = build(tmp_path, CUSTOMERS_MAPPING)
+    assert_built(result)
+    assert result.scalar("select count(*) from marts.dim_customers") == 299
+    outcomes = dict(
+        result.query(
+            "select quarantine_detail, count(*) from staging.stg_mapped__quarantined_rows"
+            " where source_table = 'customers' group by 1"
+        )
+    )
+    assert outcomes == {
+        "a copy of another row (letter case and surrounding spaces aside)": 30,
+        "customer_id repeats with different values": 2,
+    }
+    kept = dict(result.query("select customer_id, country from marts.dim_customers"))
+    # One of the copies is kept, the same in every build (the first in text order), trimmed.
+    assert kept[1] in ("Germany", "GERMANY") and kept[2] in ("France", "FRANCE")
+    assert kept[299] == "Germany" and kept[298] == "France"
+    # Only customer 300's orders are lost with it.
+    assert "of the raw customers" not in result.output
