@@ -18,7 +18,8 @@ final as (
         row_amount,
         -- Revenue: what the lines carry; a campaign's cost is not revenue.
         case when source_table != 'campaigns' and row_amount > 0 then row_amount end
-            as revenue_amount
+            as revenue_amount,
+        0 as nulled_attribute_count
     from rows_counted
 )
 
@@ -57,7 +58,9 @@ classified_rows as (
         end as revenue_amount
         {%- else %}
         cast(null as double) as revenue_amount
-        {%- endif %}
+        {%- endif %},
+        {{ 'attribute_issue is not null' if table == 'products' else 'false' }}
+            as has_nulled_attribute
     from {{ table }}_classified
     {%- if not loop.last %}
     union all
@@ -86,7 +89,8 @@ outcomes as (
         count(*) as row_count,
         -- In order of value: a double sum's last bits depend on the order of its terms.
         sum(row_amount order by row_amount) as row_amount,
-        sum(revenue_amount order by revenue_amount) as revenue_amount
+        sum(revenue_amount order by revenue_amount) as revenue_amount,
+        count(*) filter (where has_nulled_attribute) as nulled_attribute_count
     from classified_rows
     group by all
     union all
@@ -95,7 +99,8 @@ outcomes as (
         'kept' as row_outcome,
         0 as row_count,
         null as row_amount,
-        null as revenue_amount
+        null as revenue_amount,
+        0 as nulled_attribute_count
     from source_tables
     union all
     -- Copies a mapping's distinct: true counted once: neither kept nor quarantined.
@@ -104,7 +109,8 @@ outcomes as (
         'identical_copy' as row_outcome,
         row_count,
         null as row_amount,
-        null as revenue_amount
+        null as revenue_amount,
+        0 as nulled_attribute_count
     from identical_rows_counted
     where row_count > 0
 ),
@@ -116,7 +122,8 @@ final as (
         row_outcome,
         cast(sum(row_count) as bigint) as row_count,
         sum(row_amount) as row_amount,
-        sum(revenue_amount) as revenue_amount
+        sum(revenue_amount) as revenue_amount,
+        cast(sum(nulled_attribute_count) as bigint) as nulled_attribute_count
     from outcomes
     group by all
 )

@@ -48,6 +48,7 @@ class Fuzzer:
         self.frames = {name: _frame(table) for name, table in tables.items()}
         self.original_row_counts = {name: table.num_rows for name, table in tables.items()}
         self.injected: list[Injected] = []
+        self.nulled: list[tuple[str, int, str]] = []
         self.next_id = BAD_ID_START
 
     def template(self, table: str, first_rows: int = 200) -> dict:
@@ -65,6 +66,15 @@ class Fuzzer:
         reason_set = {reasons} if isinstance(reasons, str) else reasons
         key = None if row["id"] is None else int(row["id"])
         self.injected.append(Injected(table, key, frozenset(reason_set), what))
+
+    def add_nulled(self, table: str, issue: str, **changes) -> None:
+        """A row with a bad optional attribute: kept, the attribute nulled with `issue`."""
+        row = self.template(table)
+        row["id"] = self.next_id
+        self.next_id += 1
+        row.update(changes)
+        self._append(table, row)
+        self.nulled.append((table, int(row["id"]), issue))
 
     def duplicate(self, table: str, *, exact: bool, change: dict | None = None) -> None:
         """Copy one of the table's last generated rows: identically, or with a conflict."""
@@ -133,9 +143,10 @@ def corrupt(tables: dict[str, pa.Table], seed: int) -> Fuzzer:
 
     # products
     fuzz.add("products", "null_key", "null id", id=None)
-    fuzz.add("products", "invalid_value", "negative price", list_price=-5.0)
-    fuzz.add("products", "invalid_value", "absurd price", list_price=1e9)
-    fuzz.add("products", "unparseable_value", "price beyond decimal", list_price=1e30)
+    # A bad list_price (no KPI reads it) is nulled and flagged; the product is kept.
+    fuzz.add_nulled("products", "list_price is negative", list_price=-5.0)
+    fuzz.add_nulled("products", "list_price above quarantine_max_price", list_price=1e9)
+    fuzz.add_nulled("products", "list_price does not parse as decimal", list_price=1e30)
     fuzz.add("products", "missing_value", "empty category", category="")
     fuzz.duplicate("products", exact=False, change={"list_price": 1.0})
 
@@ -392,6 +403,27 @@ def test_each_injected_row_is_quarantined_with_a_plausible_reason(fuzzed_warehou
     for table in RAW_TABLES:
         null_keys = sum(1 for i in fuzz.injected if i.table == table and i.key is None)
         assert len(reasons.get((table, None), [])) == null_keys, table
+
+
+def test_a_bad_optional_attribute_is_nulled_and_flagged_not_quarantined(fuzzed_warehouse):
+    """A product with an absurd list_price was quarantined, orphaning its order lines."""
+    _, fuzz, _, warehouse = fuzzed_warehouse
+    assert fuzz.nulled
+    for table, key, issue in fuzz.nulled:
+        rows = warehouse.execute(
+            f"select quarantine_reason, list_price, attribute_issue"
+            f" from staging.stg_mapped__{table}_classified where row_key = ?",
+            [str(key)],
+        ).fetchall()
+        assert len(rows) == 1, (table, key)
+        reason, value, flagged = rows[0]
+        assert reason is None and value is None, (table, key, rows)
+        assert flagged.startswith(issue) and flagged.endswith("; nulled"), (table, key, flagged)
+    nulled = warehouse.execute(
+        "select sum(nulled_attribute_count) from marts.fct_quarantine_summary"
+        " where source_table = 'products' and row_outcome = 'kept'"
+    ).fetchone()[0]
+    assert nulled == len(fuzz.nulled)
 
 
 def test_an_exact_copy_keeps_one_row(fuzzed_warehouse):

@@ -23,7 +23,8 @@ final as (
             'revenue_amount',
             "sum(revenue_amount) filter (where row_outcome != 'identical_copy')"
             ~ ' over (partition by source_name, source_table)'
-        ) }} as share_of_raw_revenue
+        ) }} as share_of_raw_revenue,
+        nulled_attribute_count
     from source_rows_counted
 )
 

@@ -3,15 +3,14 @@
 {%- set fields = mapped_fields('products') -%}
 {%- set types = {'list_price': 'decimal'} -%}
 
+{#- list_price is an attribute no KPI reads: a bad one is nulled and flagged
+    (attribute_issue), never a reason to quarantine the product and orphan its lines. -#}
 {%- set rules = [
     ('null_key', 'row_key is null', "'product_id is missing'"),
-    ('unparseable_value', 'has_unparseable_value', 'unparseable_detail'),
     ('duplicate_key', is_duplicate_key(), duplicate_detail('product_id')),
     ('missing_value', 'category is null', "'category is missing'"),
-    ('invalid_value', 'list_price < 0', "'list_price is negative'"),
-    ('invalid_value', 'list_price > ' ~ setting('quarantine_max_price'),
-        "'list_price above quarantine_max_price " ~ setting('quarantine_max_price') ~ "'"),
 ] -%}
+{%- set max_price = setting('quarantine_max_price') -%}
 
 with
 
@@ -55,7 +54,16 @@ final as (
         product_name,
         category,
         brand,
-        list_price
+        case
+            when not has_unparseable_value and list_price between 0 and {{ max_price }}
+                then list_price
+        end as list_price,
+        case
+            when has_unparseable_value then unparseable_detail || '; nulled'
+            when list_price < 0 then 'list_price is negative; nulled'
+            when list_price > {{ max_price }}
+                then 'list_price above quarantine_max_price {{ max_price }}; nulled'
+        end as attribute_issue
     from classified
 )
 
