@@ -59,7 +59,7 @@ classified_rows as (
         {%- else %}
         cast(null as double) as revenue_amount
         {%- endif %},
-        {{ 'attribute_issue is not null' if table == 'products' else 'false' }}
+        {{ 'attribute_issue is not null' if table in ('products', 'customers') else 'false' }}
             as has_nulled_attribute
     from {{ table }}_classified
     {%- if not loop.last %}

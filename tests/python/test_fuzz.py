@@ -48,7 +48,7 @@ class Fuzzer:
         self.frames = {name: _frame(table) for name, table in tables.items()}
         self.original_row_counts = {name: table.num_rows for name, table in tables.items()}
         self.injected: list[Injected] = []
-        self.nulled: list[tuple[str, int, str]] = []
+        self.nulled: list[tuple[str, int, str, str]] = []
         self.next_id = BAD_ID_START
 
     def template(self, table: str, first_rows: int = 200) -> dict:
@@ -67,14 +67,14 @@ class Fuzzer:
         key = None if row["id"] is None else int(row["id"])
         self.injected.append(Injected(table, key, frozenset(reason_set), what))
 
-    def add_nulled(self, table: str, issue: str, **changes) -> None:
-        """A row with a bad optional attribute: kept, the attribute nulled with `issue`."""
+    def add_nulled(self, table: str, issue: str, column: str, **changes) -> None:
+        """A row with a bad optional attribute: kept, `column` nulled with `issue`."""
         row = self.template(table)
         row["id"] = self.next_id
         self.next_id += 1
         row.update(changes)
         self._append(table, row)
-        self.nulled.append((table, int(row["id"]), issue))
+        self.nulled.append((table, int(row["id"]), issue, column))
 
     def duplicate(self, table: str, *, exact: bool, change: dict | None = None) -> None:
         """Copy one of the table's last generated rows: identically, or with a conflict."""
@@ -119,22 +119,22 @@ def corrupt(tables: dict[str, pa.Table], seed: int) -> Fuzzer:
 
     # customers
     fuzz.add("customers", "null_key", "null id", id=None)
-    fuzz.add("customers", "invalid_value", "unknown gender", gender="martian")
-    fuzz.add(
-        "customers",
-        "invalid_value",
-        "full-width unicode gender",
-        gender="\uff46\uff45\uff4d\uff41\uff4c\uff45",
+    # Bad attributes are nulled and flagged; the customer is kept with their orders.
+    fuzz.add_nulled("customers", 'gender "martian"', "gender", gender="martian")
+    fuzz.add_nulled("customers", "gender", "gender", gender="\uff46\uff45\uff4d\uff41\uff4c\uff45")
+    fuzz.add_nulled(
+        "customers", "acquisition_channel", "acquisition_channel", acquisition_channel="x" * 5000
     )
-    fuzz.add("customers", "invalid_value", "very long channel", acquisition_channel="x" * 5000)
-    fuzz.add("customers", "invalid_value", "zero-width space", acquisition_channel="email\u200b")
+    fuzz.add_nulled(
+        "customers", "acquisition_channel", "acquisition_channel", acquisition_channel="email\u200b"
+    )
     fuzz.add("customers", "missing_value", "blank country", country="   ")
     fuzz.add("customers", "missing_value", "null signup date", signup_date=None)
     fuzz.add("customers", "future_date", "future signup", signup_date=future.date())
-    fuzz.add(
+    fuzz.add_nulled(
         "customers",
-        "inconsistent",
-        "born after signup",
+        "birth_date after signup_date",
+        "birth_date",
         signup_date=pd.Timestamp("2024-03-01").date(),
         birth_date=pd.Timestamp("2024-06-01").date(),
     )
@@ -144,9 +144,13 @@ def corrupt(tables: dict[str, pa.Table], seed: int) -> Fuzzer:
     # products
     fuzz.add("products", "null_key", "null id", id=None)
     # A bad list_price (no KPI reads it) is nulled and flagged; the product is kept.
-    fuzz.add_nulled("products", "list_price is negative", list_price=-5.0)
-    fuzz.add_nulled("products", "list_price above quarantine_max_price", list_price=1e9)
-    fuzz.add_nulled("products", "list_price does not parse as decimal", list_price=1e30)
+    fuzz.add_nulled("products", "list_price is negative", "list_price", list_price=-5.0)
+    fuzz.add_nulled(
+        "products", "list_price above quarantine_max_price", "list_price", list_price=1e9
+    )
+    fuzz.add_nulled(
+        "products", "list_price does not parse as decimal", "list_price", list_price=1e30
+    )
     fuzz.add("products", "missing_value", "empty category", category="")
     fuzz.duplicate("products", exact=False, change={"list_price": 1.0})
 
@@ -204,6 +208,7 @@ def corrupt(tables: dict[str, pa.Table], seed: int) -> Fuzzer:
     fuzz.add("campaigns", "null_key", "null id", id=None)
     fuzz.add("campaigns", "invalid_value", "unknown channel", channel="fax")
     fuzz.add("campaigns", "invalid_value", "negative cost", cost=-100.0)
+    fuzz.add("campaigns", "invalid_value", "absurd cost", cost=1e15)
     fuzz.add("campaigns", "future_date", "future start", start_date=future.date())
     fuzz.add(
         "campaigns",
@@ -406,12 +411,13 @@ def test_each_injected_row_is_quarantined_with_a_plausible_reason(fuzzed_warehou
 
 
 def test_a_bad_optional_attribute_is_nulled_and_flagged_not_quarantined(fuzzed_warehouse):
-    """A product with an absurd list_price was quarantined, orphaning its order lines."""
+    """A product with an absurd list_price (or a customer with an unknown gender) was
+    quarantined, orphaning its order lines."""
     _, fuzz, _, warehouse = fuzzed_warehouse
     assert fuzz.nulled
-    for table, key, issue in fuzz.nulled:
+    for table, key, issue, column in fuzz.nulled:
         rows = warehouse.execute(
-            f"select quarantine_reason, list_price, attribute_issue"
+            f"select quarantine_reason, {column}, attribute_issue"
             f" from staging.stg_mapped__{table}_classified where row_key = ?",
             [str(key)],
         ).fetchall()
@@ -421,7 +427,7 @@ def test_a_bad_optional_attribute_is_nulled_and_flagged_not_quarantined(fuzzed_w
         assert flagged.startswith(issue) and flagged.endswith("; nulled"), (table, key, flagged)
     nulled = warehouse.execute(
         "select sum(nulled_attribute_count) from marts.fct_quarantine_summary"
-        " where source_table = 'products' and row_outcome = 'kept'"
+        " where source_table in ('products', 'customers') and row_outcome = 'kept'"
     ).fetchone()[0]
     assert nulled == len(fuzz.nulled)
 

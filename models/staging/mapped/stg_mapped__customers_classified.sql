@@ -1,8 +1,9 @@
 {#- The post-hook stops the build when most rows are quarantined (check_quarantined_share). -#}
 {{ config(post_hook="{{ check_quarantined_share() }}") }}
 {%- set fields = mapped_fields('customers') -%}
+{#- birth_date, gender and acquisition_channel are attributes: a bad one is nulled and
+    flagged (attribute_issue), never a reason to quarantine the customer with their orders. -#}
 {%- set types = {
-    'birth_date': 'date',
     'signup_date': 'date',
     'is_loyalty_member': 'boolean',
     'snapshot_date': 'date',
@@ -34,10 +35,6 @@
 ] -%}
 {%- do rules.extend(missing_value_rules('customers', ['signup_date', 'country'])) -%}
 {%- do rules.extend([
-    ('invalid_value', not_one_of('gender', genders), not_one_of_detail('gender', genders)),
-    ('invalid_value', not_one_of('acquisition_channel', acquisition_channels),
-        not_one_of_detail('acquisition_channel', acquisition_channels)),
-    ('invalid_value', "birth_date < date '1900-01-01'", "'birth_date before 1900-01-01'"),
     ('invalid_value', is_outside_event_dates('signup_date'), before_earliest_detail('signup_date')),
 ]) -%}
 {#- Precomputed counts and spend cannot be negative. -#}
@@ -47,10 +44,18 @@
 )) -%}
 {%- do rules.extend([
     ('future_date', is_future('signup_date'), future_detail('signup_date')),
-    ('future_date', is_future('birth_date'), future_detail('birth_date')),
     ('future_date', is_future('snapshot_date'), future_detail('snapshot_date')),
-    ('inconsistent', 'birth_date > signup_date', "'birth_date after signup_date'"),
 ]) -%}
+{#- Why an attribute is nulled, checked in this order. -#}
+{%- set attribute_rules = [
+    ('birth_date', 'birth_date_is_unparseable', "'birth_date does not parse as date'"),
+    ('birth_date', "birth_date < date '1900-01-01'", "'birth_date before 1900-01-01'"),
+    ('birth_date', is_future('birth_date'), future_detail('birth_date')),
+    ('birth_date', 'birth_date > signup_date', "'birth_date after signup_date'"),
+    ('gender', not_one_of('gender', genders), not_one_of_detail('gender', genders)),
+    ('acquisition_channel', not_one_of('acquisition_channel', acquisition_channels),
+        not_one_of_detail('acquisition_channel', acquisition_channels)),
+] -%}
 {#- Precomputed counts of a kind of purchase cannot exceed the purchases. -#}
 {%- do rules.extend(count_within_total_rules(
     extra.values() | map(attribute=0) | list, 'behaviour_order_count'
@@ -71,6 +76,8 @@ typed as (
         {{ hash_pii(clean_text('email')) }} as email_hash,
         {{ clean_text('phone') }} is not null as has_phone,
         {{ parsed('customers', 'birth_date', 'date') }} as birth_date,
+        {{ is_unparseable('birth_date', 'date', field_spec('customers', 'birth_date')) }}
+            as birth_date_is_unparseable,
         lower({{ clean_text('gender') }}) as gender,
         {{ clean_text('country') }} as country,
         {{ clean_text('region') }} as region,
@@ -107,6 +114,19 @@ classified as (
     {{ classify_rows('counted', rules) }}
 ),
 
+attributes_checked as (
+    select
+        *,
+        {%- for field in ['birth_date', 'gender', 'acquisition_channel'] %}
+        case
+            {%- for rule in attribute_rules if rule[0] == field %}
+            when {{ rule[1] }} then {{ rule[2] }}
+            {%- endfor %}
+        end as {{ field }}_issue{{ ',' if not loop.last }}
+        {%- endfor %}
+    from classified
+),
+
 final as (
     select
         'customers' as source_table,
@@ -119,16 +139,19 @@ final as (
         source_customer_id,
         email_hash,
         has_phone,
-        birth_date,
-        gender,
+        case when birth_date_issue is null then birth_date end as birth_date,
+        case when gender_issue is null then gender end as gender,
         country,
         region,
         city,
         signup_date,
-        acquisition_channel,
+        case when acquisition_channel_issue is null then acquisition_channel end
+            as acquisition_channel,
         is_loyalty_member,
-        {{ leading_columns(extra.values() | map(attribute=0) | list) }}snapshot_date
-    from classified
+        {{ leading_columns(extra.values() | map(attribute=0) | list) }}snapshot_date,
+        nullif(concat_ws('; ', birth_date_issue, gender_issue, acquisition_channel_issue), '')
+        || '; nulled' as attribute_issue
+    from attributes_checked
 )
 
 select * from final
