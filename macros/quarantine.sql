@@ -45,6 +45,16 @@
     )
 {%- endmacro %}
 
+{% macro attribute_issue(field, rules) -%}
+    {#- Why an attribute `field` is nulled: the detail of the first of `rules` ((field,
+        condition, detail) triples) of that field whose condition holds, else null. -#}
+    case
+        {%- for rule in rules if rule[0] == field %}
+        when {{ rule[1] }} then {{ rule[2] }}
+        {%- endfor %}
+    end
+{%- endmacro %}
+
 {% macro quarantined_raw_row(raw_struct='raw_struct') -%}
     {#-
         The raw row as JSON for the quarantine, built only for quarantined rows: kept rows are

@@ -117,13 +117,9 @@ classified as (
 attributes_checked as (
     select
         *,
-        {%- for field in ['birth_date', 'gender', 'acquisition_channel'] %}
-        case
-            {%- for rule in attribute_rules if rule[0] == field %}
-            when {{ rule[1] }} then {{ rule[2] }}
-            {%- endfor %}
-        end as {{ field }}_issue{{ ',' if not loop.last }}
-        {%- endfor %}
+        {{ attribute_issue('birth_date', attribute_rules) }} as birth_date_issue,
+        {{ attribute_issue('gender', attribute_rules) }} as gender_issue,
+        {{ attribute_issue('acquisition_channel', attribute_rules) }} as acquisition_channel_issue
     from classified
 ),
 
