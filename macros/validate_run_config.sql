@@ -81,27 +81,45 @@
 {%- endmacro %}
 
 {% macro generator_required_fields() -%}
-    {#- Each entity's required fields (segwarehouse.sources.catalog; pytest keeps the two
-        equal): in the generator's layout, its file must have their columns. -#}
+    {#- Each entity's required fields and their types (segwarehouse.sources.catalog; pytest
+        keeps the two equal): in the generator's layout, its file must have their columns,
+        of a type the field can be read from. -#}
     {{ return({
-        'customers': ['customer_id'],
-        'products': ['product_id'],
-        'orders': ['customer_id', 'ordered_at'],
-        'order_lines': ['order_id'],
-        'campaigns': ['campaign_id'],
-        'campaign_sends': ['campaign_id', 'customer_id', 'sent_at'],
-        'campaign_responses': ['customer_id', 'campaign_id', 'is_accepted'],
-        'email_events': ['campaign_send_id', 'event_type', 'occurred_at'],
-        'web_sessions': ['customer_id', 'started_at'],
-        'experiment_assignments': ['experiment_name', 'customer_id', 'variant', 'assigned_at'],
-        'survey_responses': ['customer_id', 'responded_at'],
+        'customers': {'customer_id': 'key'},
+        'products': {'product_id': 'key'},
+        'orders': {'customer_id': 'key', 'ordered_at': 'timestamp'},
+        'order_lines': {'order_id': 'key'},
+        'campaigns': {'campaign_id': 'key'},
+        'campaign_sends': {'campaign_id': 'key', 'customer_id': 'key', 'sent_at': 'timestamp'},
+        'campaign_responses': {'customer_id': 'key', 'campaign_id': 'key', 'is_accepted': 'boolean'},
+        'email_events': {'campaign_send_id': 'key', 'event_type': 'text', 'occurred_at': 'timestamp'},
+        'web_sessions': {'customer_id': 'key', 'started_at': 'timestamp'},
+        'experiment_assignments': {
+            'experiment_name': 'text', 'customer_id': 'key', 'variant': 'text',
+            'assigned_at': 'timestamp',
+        },
+        'survey_responses': {'customer_id': 'key', 'responded_at': 'timestamp'},
     }) }}
+{%- endmacro %}
+
+{% macro _column_type_fits(column_type, field_type) -%}
+    {#- Whether a Parquet column of `column_type` can hold values of a field of `field_type`
+        (text always can: its values are parsed row by row, a bad one quarantined). -#}
+    {%- set type = column_type | upper -%}
+    {%- set whole = modules.re.match('^U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?$', type) is not none -%}
+    {%- set fits = {
+        'key': whole,
+        'timestamp': type.startswith('TIMESTAMP') or type == 'DATE',
+        'boolean': type == 'BOOLEAN' or whole,
+        'text': false,
+    } -%}
+    {{ return(type == 'VARCHAR' or fits.get(field_type, true)) }}
 {%- endmacro %}
 
 {% macro _check_generator_files(raw_path, tables) -%}
     {#- Before any model reads them: every file is a readable Parquet file (an empty or cut
         one fails here, named, not after twenty models) with the columns of its entity's
-        required fields (the key is `id`). -#}
+        required fields (the key is `id`), of types those fields can be read from. -#}
     {%- set problems = [] -%}
     {%- for table in tables -%}
         {%- set file_path = raw_path ~ '/' ~ table ~ '.parquet' -%}
@@ -111,18 +129,25 @@
             {%- do problems.append(file_path ~ ' is empty (0 bytes)') -%}
         {%- else -%}
             {#- A file cut short fails here with DuckDB's message, which names it. -#}
-            {%- set columns = run_query(
-                'select column_name from (describe select * from '
+            {%- set described = run_query(
+                'select column_name, column_type from (describe select * from '
                 ~ read_parquet_sql(file_path) ~ ')'
-            ).columns[0].values() -%}
+            ) -%}
+            {%- set types = {} -%}
+            {%- for row in described.rows -%}{%- do types.update({row[0]: row[1]}) -%}{%- endfor -%}
             {%- set missing = [] -%}
-            {%- for field in generator_required_fields().get(table, []) -%}
+            {%- for field, field_type in generator_required_fields().get(table, {}).items() -%}
                 {%- set column = 'id' if field == table[:-1] ~ '_id' else field -%}
-                {%- if column not in columns -%}{%- do missing.append(column) -%}{%- endif -%}
+                {%- if column not in types -%}
+                    {%- do missing.append(column) -%}
+                {%- elif not _column_type_fits(types[column], field_type) -%}
+                    {%- do problems.append(file_path ~ ' column ' ~ column ~ ' is '
+                        ~ types[column] ~ ', which cannot hold a ' ~ field_type) -%}
+                {%- endif -%}
             {%- endfor -%}
             {%- if missing -%}
                 {%- do problems.append(file_path ~ ' lacks column(s) ' ~ missing | join(', ')
-                    ~ ' (it has: ' ~ columns | join(', ') ~ ')') -%}
+                    ~ ' (it has: ' ~ types.keys() | join(', ') ~ ')') -%}
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}

@@ -255,6 +255,11 @@ def test_the_generator_layout_refuses_a_warehouse_built_from_other_files(tmp_pat
             "orders.parquet lacks column(s) ordered_at (it has: id, customer_id, order_date",
             id="renamed-column",
         ),
+        pytest.param(
+            "retype",
+            "orders.parquet column ordered_at is BOOLEAN, which cannot hold a timestamp",
+            id="wrong-column-type",
+        ),
         pytest.param("empty", "orders.parquet is empty (0 bytes)", id="zero-byte-file"),
         pytest.param("truncate", "No magic bytes found at end of file", id="truncated-file"),
     ],
@@ -271,6 +276,13 @@ def test_a_damaged_raw_file_fails_fast_naming_it(tmp_path, raw_dir, damage, mess
                 f" to '{tmp_path / 'renamed.parquet'}'"
             )
         shutil.move(tmp_path / "renamed.parquet", orders)
+    elif damage == "retype":
+        with duckdb.connect() as connection:
+            connection.execute(
+                "copy (select * replace (ordered_at is not null as ordered_at)"
+                f" from read_parquet('{orders}')) to '{tmp_path / 'retyped.parquet'}'"
+            )
+        shutil.move(tmp_path / "retyped.parquet", orders)
     elif damage == "empty":
         orders.write_bytes(b"")
     else:
@@ -286,11 +298,11 @@ def test_the_generator_layouts_required_columns_are_the_catalogs():
     body = text[text.index("macro generator_required_fields") :]
     body = body[: body.index("endmacro")]
     in_macro = {
-        entity: re.findall(r"'(\w+)'", fields)
-        for entity, fields in re.findall(r"'(\w+)': \[([^\]]*)\]", body)
+        entity: dict(re.findall(r"'(\w+)': '(\w+)'", fields))
+        for entity, fields in re.findall(r"'(\w+)': \{([^}]*)\}", body)
     }
     in_catalog = {
-        name: [field.name for field in entity.fields if field.required]
+        name: {field.name: field.type for field in entity.fields if field.required}
         for name, entity in ENTITIES.items()
     }
     assert in_macro == in_catalog
