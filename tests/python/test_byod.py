@@ -138,9 +138,8 @@ orders:
 """
 
 
-@pytest.fixture(scope="module")
-def three_column_log(tmp_path_factory) -> tuple[Build, pd.DataFrame]:
-    folder = tmp_path_factory.mktemp("three_column_log")
+def three_column_orders() -> pd.DataFrame:
+    """500 customers' orders in 2023-2024 (CustomerNo, InvoiceDate, Total), all valid."""
     rng = np.random.default_rng(10)
     rows = []
     for customer in range(1, 501):
@@ -153,7 +152,13 @@ def three_column_log(tmp_path_factory) -> tuple[Build, pd.DataFrame]:
             rows.append(
                 (f"C-{customer:05d}", at.strftime("%Y-%m-%d %H:%M:%S"), rng.gamma(6, scale))
             )
-    log = pd.DataFrame(rows, columns=["CustomerNo", "InvoiceDate", "Total"]).round({"Total": 2})
+    return pd.DataFrame(rows, columns=["CustomerNo", "InvoiceDate", "Total"]).round({"Total": 2})
+
+
+@pytest.fixture(scope="module")
+def three_column_log(tmp_path_factory) -> tuple[Build, pd.DataFrame]:
+    folder = tmp_path_factory.mktemp("three_column_log")
+    log = three_column_orders()
     # Two bad rows: a date that is no date, and a negative amount.
     log.loc[len(log)] = ["C-00001", "not a date", 10.0]
     log.loc[len(log)] = ["C-00002", "2024-01-01 10:00:00", -5.0]

@@ -17,12 +17,11 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 import pytest
 
 from .conftest import PROJECT_DIR
-from .test_byod import Build, assert_built
+from .test_byod import Build, assert_built, three_column_orders
 
 MAPPING = """
 name: history_shop
@@ -39,18 +38,8 @@ LAST_DATE = date(2024, 11, 13)
 
 
 def order_log() -> pd.DataFrame:
-    """500 customers' orders in 2023-2024, each customer spending around their own mean."""
-    rng = np.random.default_rng(10)
-    rows = []
-    for customer in range(1, 501):
-        start = pd.Timestamp("2023-01-01") + pd.Timedelta(days=int(rng.integers(0, 300)))
-        scale = rng.gamma(3, 10)
-        for _ in range(int(rng.geometric(0.3))):
-            at = start + pd.Timedelta(hours=int(rng.integers(0, 24 * 400)))
-            rows.append(
-                (f"C-{customer:05d}", at.strftime("%Y-%m-%d %H:%M:%S"), rng.gamma(6, scale))
-            )
-    log = pd.DataFrame(rows, columns=["CustomerNo", "InvoiceDate", "Total"]).round({"Total": 2})
+    """500 customers' orders in 2023-2024 (test_byod's three-column log, without bad rows)."""
+    log = three_column_orders()
     assert pd.Timestamp(log["InvoiceDate"].max()).date() == LAST_DATE
     return log
 
