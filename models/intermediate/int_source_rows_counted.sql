@@ -19,7 +19,7 @@ final as (
         -- Revenue: what the lines carry; a campaign's cost is not revenue.
         case when source_table != 'campaigns' and row_amount > 0 then row_amount end
             as revenue_amount,
-        0 as nulled_attribute_count
+        cast(0 as bigint) as nulled_attribute_count
     from rows_counted
 )
 
