@@ -196,7 +196,10 @@ def run(customers: int, workdir: Path, seed: int) -> list[Stage]:
     started = time.perf_counter()
     added = append_day(raw, day)
     stages.append(Stage("append one day", time.perf_counter() - started, float("nan"), added))
-    wall, peak = timed(build, env)
+    # The held-back day's orders land on an as-of date the first build already kept (the
+    # other tables reach it): the kept snapshot of that date is replaced on purpose.
+    after_day = [*build[:-1], f"{{raw_data_path: '{raw}', replace_snapshots: true}}"]
+    wall, peak = timed(after_day, env)
     stages.append(
         Stage(
             "build after one day",
