@@ -35,16 +35,16 @@
                 ~ '. The rows are in staging.'
                 ~ ('stg_mapped__quarantined_rows' if source_staging() == 'mapped' else this.identifier)
                 ~ ' with their reason.' -%}
-            {%- if share > var('quarantine_max_share') -%}
+            {%- if share > setting('quarantine_max_share') -%}
                 {{ exceptions.raise_compiler_error(
-                    message ~ ' That is above quarantine_max_share ' ~ var('quarantine_max_share')
+                    message ~ ' That is above quarantine_max_share ' ~ setting('quarantine_max_share')
                     ~ ', so the build stops: check the mapping file (columns, value maps,'
                     ~ ' formats) and its settings (quarantine_earliest_date and the bounds), or'
                     ~ ' raise quarantine_max_share if this data really is mostly unusable.'
                 ) }}
-            {%- elif share > var('quarantine_warn_share') -%}
+            {%- elif share > setting('quarantine_warn_share') -%}
                 {%- do exceptions.warn(message ~ ' (above quarantine_warn_share '
-                    ~ var('quarantine_warn_share') ~ ')') -%}
+                    ~ setting('quarantine_warn_share') ~ ')') -%}
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}

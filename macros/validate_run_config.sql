@@ -283,27 +283,8 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set prefix = "int_segment_models_fitted config '" -%}
-    {%- for name in ['k_min', 'k_max', 'n_clusters'] -%}
-        {%- set value = node.config.get(name) -%}
-        {%- if not (name == 'n_clusters' and value is none) -%}
-            {%- if value is not number or value is sameas true or value is sameas false
-                or value != value | int or value < 2 or value > 50 -%}
-                {{ exceptions.raise_compiler_error(
-                    prefix ~ name ~ "' (var segment_" ~ name ~ ") must be a whole number from 2"
-                    ~ " to 50 (k-means needs two segments to compare; more than 50 cannot be"
-                    ~ " told apart or acted on)"
-                    ~ (" (or null to search [k_min, k_max])" if name == 'n_clusters' else "")
-                    ~ ", got: " ~ value
-                ) }}
-            {%- endif -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- if node.config.get('k_max') < node.config.get('k_min') -%}
-        {{ exceptions.raise_compiler_error(
-            prefix ~ "k_max' (" ~ node.config.get('k_max') ~ ") must be at least 'k_min' ("
-            ~ node.config.get('k_min') ~ "): k is searched in [k_min, k_max]"
-        ) }}
-    {%- endif -%}
+    {#- k_min, k_max and n_clusters come from the segment_k_* vars, which validate_settings
+        checks. -#}
     {#- The documented columns of fct_customer_features and of the marts it selects from
         (its yml documents only its own columns; the features are documented upstream). -#}
     {%- set available = features_node.columns.keys() | list -%}

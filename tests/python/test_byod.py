@@ -44,8 +44,15 @@ class Build:
         return self.query(sql, parameters)[0][0]
 
 
-def build(folder: Path, mapping_text: str, *arguments: str, warehouse: Path | None = None) -> Build:
-    """Write the mapping file into `folder` and build it as a user would."""
+def build(
+    folder: Path,
+    mapping_text: str,
+    *arguments: str,
+    warehouse: Path | None = None,
+    dbt_arguments: tuple[str, ...] = (),
+) -> Build:
+    """Write the mapping file into `folder` and build it as a user would (`arguments` to the
+    command, `dbt_arguments` to dbt; unit tests are left out)."""
     mapping = folder / "mapping.yml"
     mapping.write_text(textwrap.dedent(mapping_text))
     warehouse = warehouse or folder / "warehouse" / "warehouse.duckdb"
@@ -62,6 +69,7 @@ def build(folder: Path, mapping_text: str, *arguments: str, warehouse: Path | No
             "--",
             "--exclude-resource-type",
             "unit_test",
+            *dbt_arguments,
         ],
         cwd=PROJECT_DIR,
         capture_output=True,

@@ -69,6 +69,13 @@ def run_dbt(project: Path, raw_dir: Path, **variables: object) -> subprocess.Com
     )
 
 
+def assert_fails_fast(result: subprocess.CompletedProcess, message: str) -> None:
+    """dbt stopped in the start-up hook, with `message`, before any model started."""
+    assert result.returncode != 0
+    assert message in result.stdout, result.stdout
+    assert "START sql" not in result.stdout, "no model may start"
+
+
 @pytest.mark.parametrize(
     ("as_of_date", "message"),
     [
@@ -78,10 +85,7 @@ def run_dbt(project: Path, raw_dir: Path, **variables: object) -> subprocess.Com
     ],
 )
 def test_a_bad_as_of_date_fails_fast(tmp_path, raw_dir, as_of_date, message):
-    result = run_dbt(project_copy(tmp_path), raw_dir, as_of_date=as_of_date)
-    assert result.returncode != 0
-    assert message in result.stdout, result.stdout
-    assert "START sql" not in result.stdout, "no model may start"
+    assert_fails_fast(run_dbt(project_copy(tmp_path), raw_dir, as_of_date=as_of_date), message)
 
 
 def test_a_missing_source_file_fails_fast(tmp_path, raw_dir):
@@ -129,18 +133,6 @@ DEFAULT_FEATURES = [
             "unknown column(s): days_as_customer (null_fills of recency_days)",
             id="unknown-null-fill-column",
         ),
-    ],
-)
-def test_a_bad_segment_model_setting_fails_fast(tmp_path, raw_dir, variables, message):
-    result = run_dbt(project_copy(tmp_path), raw_dir, **variables)
-    assert result.returncode != 0
-    assert message in result.stdout, result.stdout
-    assert "START sql" not in result.stdout
-
-
-@pytest.mark.parametrize(
-    ("variables", "message"),
-    [
         pytest.param(
             {"quarantine_max_share": 0},
             "var('quarantine_max_share') must be a share above 0 and at most 1",
@@ -224,10 +216,7 @@ def test_a_bad_segment_model_setting_fails_fast(tmp_path, raw_dir, variables, me
     ],
 )
 def test_a_bad_setting_fails_fast(tmp_path, raw_dir, variables, message):
-    result = run_dbt(project_copy(tmp_path), raw_dir, **variables)
-    assert result.returncode != 0
-    assert message in result.stdout, result.stdout
-    assert "START sql" not in result.stdout
+    assert_fails_fast(run_dbt(project_copy(tmp_path), raw_dir, **variables), message)
 
 
 def test_the_generator_layout_refuses_a_warehouse_built_from_other_files(tmp_path, raw_dir):
@@ -245,6 +234,16 @@ def test_the_generator_layout_refuses_a_warehouse_built_from_other_files(tmp_pat
     assert "START sql" not in second.stdout
     adopted = run_dbt(project, other, adopt_source=True)
     assert adopted.returncode == 0, adopted.stdout
+
+
+def rewrite_parquet(path: Path, select_list: str) -> None:
+    """Replace a Parquet file by `select <select_list>` over it."""
+    rewritten = path.with_suffix(".rewritten.parquet")
+    with duckdb.connect() as connection:
+        connection.execute(
+            f"copy (select {select_list} from read_parquet('{path}')) to '{rewritten}'"
+        )
+    shutil.move(rewritten, path)
 
 
 @pytest.mark.parametrize(
@@ -270,27 +269,14 @@ def test_a_damaged_raw_file_fails_fast_naming_it(tmp_path, raw_dir, damage, mess
     shutil.copytree(raw_dir, damaged)
     orders = damaged / "orders.parquet"
     if damage == "rename":
-        with duckdb.connect() as connection:
-            connection.execute(
-                f"copy (select * rename (ordered_at as order_date) from read_parquet('{orders}'))"
-                f" to '{tmp_path / 'renamed.parquet'}'"
-            )
-        shutil.move(tmp_path / "renamed.parquet", orders)
+        rewrite_parquet(orders, "* rename (ordered_at as order_date)")
     elif damage == "retype":
-        with duckdb.connect() as connection:
-            connection.execute(
-                "copy (select * replace (ordered_at is not null as ordered_at)"
-                f" from read_parquet('{orders}')) to '{tmp_path / 'retyped.parquet'}'"
-            )
-        shutil.move(tmp_path / "retyped.parquet", orders)
+        rewrite_parquet(orders, "* replace (ordered_at is not null as ordered_at)")
     elif damage == "empty":
         orders.write_bytes(b"")
     else:
         orders.write_bytes(orders.read_bytes()[: orders.stat().st_size // 2])
-    result = run_dbt(project_copy(tmp_path), damaged)
-    assert result.returncode != 0
-    assert message in result.stdout, result.stdout
-    assert "START sql" not in result.stdout
+    assert_fails_fast(run_dbt(project_copy(tmp_path), damaged), message)
 
 
 def test_the_generator_layouts_required_columns_are_the_catalogs():

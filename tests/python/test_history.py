@@ -12,7 +12,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import textwrap
 from datetime import date
 from pathlib import Path
 
@@ -21,17 +20,10 @@ import pandas as pd
 import pytest
 
 from .conftest import PROJECT_DIR
-from .test_byod import Build, assert_built, three_column_orders
+from .test_byod import MINIMAL_MAPPING, Build, assert_built, three_column_orders
+from .test_byod import build as build_mapping
 
-MAPPING = """
-name: history_shop
-orders:
-  path: exports/orders.csv
-  columns:
-    customer_id: CustomerNo
-    ordered_at: InvoiceDate
-    amount: Total
-"""
+MAPPING = MINIMAL_MAPPING.replace("name: my_shop", "name: history_shop")
 
 # The log's last order is on this date: a build without --as-of is as of it.
 LAST_DATE = date(2024, 11, 13)
@@ -51,30 +43,7 @@ def write_log(folder: Path, log: pd.DataFrame) -> None:
 
 def build(folder: Path, *arguments: str, dbt_arguments: tuple[str, ...] = ()) -> Build:
     """Build the folder's mapping file into the folder's warehouse (unit tests left out)."""
-    mapping = folder / "mapping.yml"
-    mapping.write_text(textwrap.dedent(MAPPING))
-    warehouse = folder / "warehouse" / "warehouse.duckdb"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "segwarehouse.sources",
-            "build",
-            str(mapping),
-            "--warehouse",
-            str(warehouse),
-            "--no-summary",
-            *arguments,
-            "--",
-            "--exclude-resource-type",
-            "unit_test",
-            *dbt_arguments,
-        ],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-    )
-    return Build(folder, warehouse, result)
+    return build_mapping(folder, MAPPING, "--no-summary", *arguments, dbt_arguments=dbt_arguments)
 
 
 def published(build_: Build, sql: str) -> list[tuple]:
