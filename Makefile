@@ -12,6 +12,10 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 DEMO_CUSTOMERS ?= 10000
 DEMO_SEED ?= 42
+# The demo builds as of this earlier date, then as of the data's last day, so that segment
+# history, transitions, drift and the dashboard's movement page have two dates to compare the
+# first time a newcomer opens them.
+DEMO_PREVIOUS_AS_OF ?= 2025-11-30
 # The test build uses the default size with its own seed, so it is not the demo's data.
 TEST_CUSTOMERS ?= 10000
 TEST_SEED ?= 20261122
@@ -52,6 +56,7 @@ test-data: install
 	$(BIN)/python -m segwarehouse.generate --customers $(TEST_CUSTOMERS) --seed $(TEST_SEED) --output-dir data/test
 
 build-demo: install
+	$(SOURCES) build sources/demo.yml --no-summary --as-of $(DEMO_PREVIOUS_AS_OF)
 	$(SOURCES) build sources/demo.yml --no-summary
 
 build-test: install
