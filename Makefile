@@ -25,6 +25,9 @@ TEST_SEED ?= 20261122
 # and drift marts with two consecutive as-of dates; the third also replaces, not repeats,
 # the first build's snapshot.
 TEST_PREVIOUS_AS_OF ?= 2025-11-30
+# The DuckDB 1.x clients that must read the published file (test_published_clients), each in
+# its own environment: the oldest and the newest 1.x.
+DUCKDB1_CLIENTS ?= 1.0.0 1.5.6
 # make bench: sizes to time (a full build, then a build after one appended day, each).
 BENCH_CUSTOMERS ?= 10000 100000 1000000
 # Every build goes through a mapping file (segwarehouse.sources): it checks the mapping against
@@ -32,7 +35,7 @@ BENCH_CUSTOMERS ?= 10000 100000 1000000
 # if that succeeded, publishes data/<name>/published.duckdb for readers.
 SOURCES = $(BIN)/python -m segwarehouse.sources
 
-.PHONY: demo test install demo-data test-data build-demo build-test build-retail build-source summary lint pytest bench clean
+.PHONY: demo test install demo-data test-data build-demo build-test build-retail build-source summary lint pytest duckdb-clients bench clean
 
 ## demo: set up, generate demo data, dbt build on the embedded DuckDB file, print the segments
 demo: install demo-data build-demo summary
@@ -100,12 +103,19 @@ lint: install
 	$(BIN)/sqlfluff lint --config target/sqlfluff-retail.cfg models/staging/online_retail \
 		tests/dbt/online_retail models/intermediate/canonical
 
-pytest: install
+pytest: install duckdb-clients
 	$(BIN)/pytest
+
+duckdb-clients: $(foreach version,$(DUCKDB1_CLIENTS),.venv-duckdb-$(version)/.installed)
+
+.venv-duckdb-%/.installed:
+	$(PYTHON) -m venv .venv-duckdb-$*
+	.venv-duckdb-$*/bin/pip install --quiet duckdb==$*
+	touch $@
 
 ## bench: generate, build, append one day, build again; print time and peak memory per stage
 bench: install
 	$(BIN)/python -m segwarehouse.bench --customers $(BENCH_CUSTOMERS) --workdir data/bench
 
 clean:
-	rm -rf $(VENV) data target logs
+	rm -rf $(VENV) .venv-duckdb-* data target logs

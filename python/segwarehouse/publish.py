@@ -3,9 +3,10 @@
 DuckDB allows one writer process or many readers per file, so BI tools cannot read the build
 warehouse while `dbt build` runs, and could see half-built marts if they could. After each
 successful build this copies the `marts` and `reference` tables into a new file beside the
-output, adds a one-row `marts._publication` table, syncs it to disk and renames it over the
-output. Readers that had the old file open keep their complete snapshot (the old inode); new
-readers open the new one. A failure before the rename leaves the published file untouched.
+output (in DuckDB 1.0's storage format, which DuckDB 1.x and 2.x clients both read), adds a
+one-row `marts._publication` table, syncs it to disk and renames it over the output. Readers
+that had the old file open keep their complete snapshot (the old inode); new readers open the
+new one. A failure before the rename leaves the published file untouched.
 
 Only a build that passed is published (check_run_results, check_as_of_dates): dbt's
 run_results.json of the build must be of this warehouse's last `dbt build`, run to its end,
@@ -39,6 +40,11 @@ PUBLISHED_SCHEMAS = ("marts", "reference")
 # Without this schema there is nothing to publish: fail rather than publish an empty file.
 REQUIRED_SCHEMA = "marts"
 PUBLICATION_TABLE = "_publication"
+# The published file is written in the oldest storage format DuckDB 1.x reads (format 64),
+# not in the format of the DuckDB writing it (2.x: 999), so that every DuckDB client, such as
+# the 1.x Node client BI tools (Evidence, Malloy) embed, opens it. It costs some size (about
+# 15% on the demo: newer compression is unavailable), never data.
+PUBLISHED_STORAGE_VERSION = "v1.0.0"
 SOURCE_ALIAS = "build_warehouse"
 TARGET_ALIAS = "publication"
 
@@ -439,7 +445,10 @@ def publish(
                 if not any(table_schema == REQUIRED_SCHEMA for table_schema, _ in tables):
                     raise PublishError(f"{database} has no tables in schema {REQUIRED_SCHEMA!r}")
                 check_as_of_dates(as_of_dates(connection, tables))
-                connection.execute(f"attach $path as {TARGET_ALIAS}", {"path": str(temporary)})
+                connection.execute(
+                    f"attach $path as {TARGET_ALIAS} (storage_version $storage_version)",
+                    {"path": str(temporary), "storage_version": PUBLISHED_STORAGE_VERSION},
+                )
                 publication = write_publication(connection, tables, database)
                 # Detaching checkpoints the target: all of it is in the file, no WAL beside it.
                 connection.execute(f"detach {TARGET_ALIAS}")
