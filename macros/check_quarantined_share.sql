@@ -95,6 +95,29 @@
                     ~ ('{:,.2f}'.format(value) if measure == 'revenue' else '{:,}'.format(value))) -%}
             {%- endif -%}
         {%- endfor -%}
+        {#- Where to see the rows: the marts are not built when this stops the build, so name
+            the staging relation that lists each quarantined row with its reason and value. -#}
+        {%- set quarantined = run_query(
+            "select source_table, row_outcome, row_count from " ~ this
+            ~ " where row_outcome not in ('kept', 'identical_copy') and row_count > 0"
+            ~ " order by row_count desc, source_table, row_outcome"
+        ).rows -%}
+        {%- set by_reason = [] -%}
+        {%- for row in quarantined -%}
+            {%- do by_reason.append(row['source_table'] ~ ' ' ~ row['row_outcome'] ~ ' '
+                ~ '{:,}'.format(row['row_count'])) -%}
+        {%- endfor -%}
+        {%- if source_staging() == 'mapped' -%}
+            {#- Named, not ref()'d: a ref here would make every source depend on it. -#}
+            {%- set where_rows = "select source_table, quarantine_reason, quarantine_detail,"
+                ~ " raw_row from staging.stg_mapped__quarantined_rows in " ~ target.path -%}
+        {%- else -%}
+            {%- set where_rows = "staging's quarantined rows in " ~ target.path -%}
+        {%- endif -%}
+        {%- set see = " Rows quarantined, by table and reason: " ~ (by_reason | join(', '))
+            ~ " (orphan_reference: the order, customer or campaign the row refers to was"
+            ~ " quarantined itself or is missing). Each row, its reason and its values: "
+            ~ where_rows ~ " (marts.fct_quarantine_summary sums them up once a build passes)." -%}
         {%- set failures = [] -%}
         {%- for measure in ['revenue', 'customers'] if totals[measure] | sum > 0 -%}
             {%- set share = (lost[measure] | sum) / (totals[measure] | sum) -%}
@@ -104,13 +127,13 @@
                     else '{:,}'.format(lost[measure] | sum)) ~ " of "
                 ~ ('{:,.2f}'.format(totals[measure] | sum) if measure == 'revenue'
                     else '{:,}'.format(totals[measure] | sum)) ~ "): "
-                ~ reasons[measure] | join('; ') ~ ". See marts.fct_quarantine_summary and the"
-                ~ " rows in staging's quarantined rows." -%}
+                ~ reasons[measure] | join('; ') ~ "." -%}
             {%- if share > setting('quarantine_max_loss_share') -%}
                 {%- do failures.append(message) -%}
             {%- elif share > setting('quarantine_warn_loss_share') -%}
                 {%- do exceptions.warn(message ~ " (above quarantine_warn_loss_share "
-                    ~ setting('quarantine_warn_loss_share') ~ ")") -%}
+                    ~ setting('quarantine_warn_loss_share') ~ "). See marts.fct_quarantine_summary"
+                    ~ " and " ~ where_rows ~ ".") -%}
             {%- endif -%}
         {%- endfor -%}
         {%- if failures -%}
@@ -118,7 +141,7 @@
                 failures | join(' ') ~ " That is above quarantine_max_loss_share "
                 ~ setting('quarantine_max_loss_share') ~ ", so the build stops: fix the"
                 ~ " mapping or the data (the reasons say which rows), or raise"
-                ~ " quarantine_max_loss_share if this loss is expected."
+                ~ " quarantine_max_loss_share if this loss is expected." ~ see
             ) }}
         {%- endif -%}
     {%- endif -%}

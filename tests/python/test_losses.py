@@ -74,6 +74,14 @@ def test_a_build_losing_much_revenue_in_few_rows_stops_naming_the_reason(tmp_pat
     assert "The quarantine left out 8.0% of the raw revenue of source losses" in result.output
     assert "order_lines orphan_reference" in result.output or "future_date" in result.output
     assert "above quarantine_max_loss_share 0.05" in result.output
+    # The marts are not built when the build stops here: the message lists the quarantined
+    # rows by table and reason, and names the staging relation and file that hold them.
+    listed = result.output[result.output.index("Rows quarantined, by table and reason:") :]
+    assert "orders future_date 30" in listed.splitlines()[0]
+    assert (
+        "select source_table, quarantine_reason, quarantine_detail, raw_row from "
+        f"staging.stg_mapped__quarantined_rows in {tmp_path}/warehouse/warehouse.duckdb"
+    ) in result.output
 
 
 def test_a_smaller_revenue_loss_warns_and_the_summary_shows_the_money(tmp_path):
