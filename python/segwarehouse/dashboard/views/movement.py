@@ -35,8 +35,8 @@ shown = sizes[~queries.suppress_below(sizes["customer_count"], min_group_size)]
 lines = go.Figure(
     [
         go.Scatter(
-            x=rows["as_of_date"].map(queries.format_date),
-            y=rows["customer_count"],
+            x=rows["as_of_date"].map(queries.format_date).tolist(),
+            y=rows["customer_count"].tolist(),
             mode="lines+markers",
             name=f"{segment_id} {rows['segment_name'].iloc[0]}",
         )

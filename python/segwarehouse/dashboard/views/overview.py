@@ -46,8 +46,16 @@ ui.table(queries.display_table(kpis, queries.OVERVIEW_COLUMNS))
 shown = kpis[~kpis["is_suppressed"].astype(bool)]
 figure = go.Figure(
     [
-        go.Bar(name="Share of customers", x=shown["segment_name"], y=shown["customer_share"]),
-        go.Bar(name="Share of revenue", x=shown["segment_name"], y=shown["revenue_share"]),
+        go.Bar(
+            name="Share of customers",
+            x=shown["segment_name"].tolist(),
+            y=shown["customer_share"].tolist(),
+        ),
+        go.Bar(
+            name="Share of revenue",
+            x=shown["segment_name"].tolist(),
+            y=shown["revenue_share"].tolist(),
+        ),
     ]
 )
 figure.update_layout(

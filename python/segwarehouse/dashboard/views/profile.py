@@ -65,8 +65,8 @@ left, right = st.columns(2)
 with left:
     figure = go.Figure(
         go.Bar(
-            x=profile["centroid_standardized"].astype(float),
-            y=profile["feature_name"],
+            x=profile["centroid_standardized"].astype(float).tolist(),
+            y=profile["feature_name"].tolist(),
             orientation="h",
             marker_color=[
                 "#1f77b4" if value >= 0 else "#d62728"

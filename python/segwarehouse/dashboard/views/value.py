@@ -55,6 +55,12 @@ else:
         )
         column.plotly_chart(figure)
     st.caption("Boxes: 25th to 75th percentile, line: median, whiskers: 5th to 95th percentile.")
+    segments = queries.segment_overview(connection, segmentation)
+    unpredicted = segments.loc[~segments["segment_id"].isin(summary["segment_id"]), "segment_name"]
+    if len(unpredicted):
+        st.caption(
+            "No customer with a prediction (none has bought yet): " + ", ".join(unpredicted) + "."
+        )
     ui.suppressed_note(summary.loc[summary["is_suppressed"].astype(bool), "segment_name"].tolist())
 
 st.subheader("Cohort retention")
@@ -75,8 +81,8 @@ if curves.empty:
 figure = go.Figure(
     [
         go.Scatter(
-            x=rows["months_since_acquisition"],
-            y=rows["retention_rate"],
+            x=rows["months_since_acquisition"].tolist(),
+            y=rows["retention_rate"].tolist(),
             mode="lines",
             name=f"{segment_id} {rows['segment_name'].iloc[0]}",
         )
