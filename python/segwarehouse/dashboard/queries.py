@@ -696,8 +696,8 @@ def campaign_performance(connection: duckdb.DuckDBPyConnection, segmentation: st
 
 
 def campaign_choices(performance: pd.DataFrame) -> list[tuple[int, str]]:
-    """(campaign_id, 'name (channel)') of each campaign, the one attributing the most revenue
-    first, then by id."""
+    """(campaign_id, 'name (#id, channel)') of each campaign (names need not be unique), the
+    one attributing the most revenue first, then by id."""
     per_campaign = (
         performance.assign(revenue=performance["attributed_revenue"].astype(float).fillna(0))
         .groupby(["campaign_id", "campaign_name", "channel"], as_index=False)["revenue"]
@@ -705,7 +705,7 @@ def campaign_choices(performance: pd.DataFrame) -> list[tuple[int, str]]:
         .sort_values(["revenue", "campaign_id"], ascending=[False, True])
     )
     return [
-        (int(row.campaign_id), f"{row.campaign_name} ({row.channel})")
+        (int(row.campaign_id), f"{row.campaign_name} (#{row.campaign_id}, {row.channel})")
         for row in per_campaign.itertuples()
     ]
 

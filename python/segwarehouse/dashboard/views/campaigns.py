@@ -1,5 +1,6 @@
 """Campaigns: how each campaign paid off in each segment."""
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -33,17 +34,28 @@ cells = performance[performance["campaign_id"] == campaign_id].reset_index(drop=
 ui.table(queries.display_table(cells, queries.CAMPAIGN_COLUMNS))
 
 shown = performance[~performance["is_suppressed"].astype(bool)]
-matrix = shown.pivot_table(
-    index="campaign_name", columns="segment_name", values="roi", aggfunc="first", sort=False
+# Campaign names need not be unique: a row per campaign id.
+shown = shown.assign(
+    campaign=shown["campaign_name"] + " #" + shown["campaign_id"].astype(str),
 )
+matrix = shown.pivot_table(
+    index="campaign", columns="segment_name", values="roi", aggfunc="first", sort=False
+)
+matrix = matrix.reindex(columns=list(shown.sort_values("segment_id")["segment_name"].unique()))
 figure = go.Figure(
     go.Heatmap(
-        z=matrix.to_numpy(dtype=float),
+        # None, not NaN, so that a cell without ROI is drawn as a gap.
+        z=[
+            [None if pd.isna(value) else float(value) for value in row] for row in matrix.to_numpy()
+        ],
         x=matrix.columns.tolist(),
         y=matrix.index.tolist(),
         colorscale="RdYlGn",
-        zmid=0,
-        colorbar_title="ROI",
+        # Red loses money, yellow breaks even, green at +100% (doubled) and beyond, so that one
+        # outlier does not wash out the rest; the hover gives every cell's exact ROI.
+        zmin=-1,
+        zmax=1,
+        colorbar={"title": {"text": "ROI"}, "tickformat": ".0%"},
         hovertemplate="%{y}<br>%{x}<br>ROI %{z:.0%}<extra></extra>",
     )
 )

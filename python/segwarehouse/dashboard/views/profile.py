@@ -75,7 +75,7 @@ with left:
         )
     )
     figure.update_layout(
-        title="Segment centre, standard deviations from the average",
+        title="Centre, in standard deviations",
         yaxis_autorange="reversed",
         height=420,
         margin={"t": 50, "b": 10},
@@ -87,7 +87,10 @@ with right:
 matrix = profiles.pivot(
     index="feature_name", columns="segment_name", values="centroid_standardized"
 )
-matrix = matrix.reindex(profiles.drop_duplicates("feature_name")["feature_name"])
+matrix = matrix.reindex(
+    index=profiles.drop_duplicates("feature_name")["feature_name"],
+    columns=profiles.drop_duplicates("segment_id")["segment_name"],
+)
 heatmap = go.Figure(
     go.Heatmap(
         z=matrix.to_numpy(dtype=float),
