@@ -35,13 +35,17 @@ BENCH_CUSTOMERS ?= 10000 100000 1000000
 # if that succeeded, publishes data/<name>/published.duckdb for readers.
 SOURCES = $(BIN)/python -m segwarehouse.sources
 
-.PHONY: demo test install demo-data test-data build-demo build-test build-retail build-source summary lint pytest duckdb-clients bench clean
+# make dashboard: the published file it reads (read-only) and the port it serves on, localhost only.
+DASHBOARD_DATABASE ?= data/demo/published.duckdb
+DASHBOARD_PORT ?= 8501
+
+.PHONY: demo test install demo-data test-data build-demo build-test build-retail build-source summary lint pytest duckdb-clients bench clean dashboard screenshots browser
 
 ## demo: set up, generate demo data, dbt build on the embedded DuckDB file, print the segments
 demo: install demo-data build-demo summary
 
 ## test: set up, lint, build and test the warehouse on test data and on Online Retail II, run pytest
-test: install lint test-data build-test build-retail pytest
+test: install browser lint test-data build-test build-retail pytest
 
 $(INSTALLED): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -112,6 +116,34 @@ duckdb-clients: $(foreach version,$(DUCKDB1_CLIENTS),.venv-duckdb-$(version)/.in
 	$(PYTHON) -m venv .venv-duckdb-$*
 	.venv-duckdb-$*/bin/pip install --quiet duckdb==$*
 	touch $@
+
+## dashboard: serve the dashboard on http://localhost:$(DASHBOARD_PORT) over the published file
+## (DASHBOARD_DATABASE=data/<target>/published.duckdb to read another; default the demo's)
+dashboard: install
+	@test -f "$(DASHBOARD_DATABASE)" || { echo "no published warehouse at $(DASHBOARD_DATABASE): run \`make demo\` first, or give DASHBOARD_DATABASE=data/<target>/published.duckdb"; exit 2; }
+	$(BIN)/streamlit run python/segwarehouse/dashboard/app.py --server.headless true \
+		--server.address localhost --server.port $(DASHBOARD_PORT) \
+		--browser.gatherUsageStats false -- --database $(DASHBOARD_DATABASE)
+
+## screenshots: load every dashboard page in headless chromium, save docs/screenshots/<page>.png
+screenshots: install browser
+	$(BIN)/python -m segwarehouse.dashboard.browser --database $(DASHBOARD_DATABASE) \
+		--output docs/screenshots
+
+# The dashboard's browser test drives Debian's chromium through chromedriver. Installed here
+# when missing and we may (root with apt-get); otherwise the browser test skips, naming what
+# is missing.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium and chromium-driver for the dashboard's browser test"; \
+		apt-get install -y chromium chromium-driver || \
+			{ apt-get update && apt-get install -y chromium chromium-driver; }; \
+	else \
+		echo "chromium or chromedriver missing and cannot install them (not root, or no apt-get):" \
+			"the dashboard's browser test will skip"; \
+	fi
 
 ## bench: generate, build, append one day, build again; print time and peak memory per stage
 bench: install

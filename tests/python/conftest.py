@@ -13,6 +13,7 @@ from segwarehouse.generate import GeneratorConfig, generate
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 TEST_DATA_DIR = PROJECT_DIR / "data" / "test"
 TEST_WAREHOUSE = TEST_DATA_DIR / "warehouse.duckdb"
+TEST_PUBLISHED = TEST_DATA_DIR / "published.duckdb"
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +29,12 @@ def warehouse() -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect(str(TEST_WAREHOUSE), read_only=True)
     yield connection
     connection.close()
+
+
+@pytest.fixture(scope="session")
+def published() -> Path:
+    """The test target's published file (what readers and the dashboard open); built here
+    (as `make test` does) if it is missing."""
+    if not TEST_PUBLISHED.exists():
+        subprocess.run(["make", "test-data", "build-test"], check=True, cwd=PROJECT_DIR)
+    return TEST_PUBLISHED
