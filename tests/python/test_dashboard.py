@@ -19,6 +19,8 @@ from segwarehouse.dashboard.sitemap import APP, PAGES
 
 SEGMENTATIONS = list(queries.SEGMENTATIONS)
 EXPOSURES = "models/marts/segments/_segments__exposures.yml"
+# The test build's kpi_min_group_size (the default), as its marts.dim_build_settings records.
+MIN_GROUP_SIZE = 10
 
 
 # Reading what a page shows back into numbers, independently of the dashboard's formatting.
@@ -63,23 +65,20 @@ def assert_money(text: str, value: object) -> None:
 @pytest.mark.parametrize(
     ("argv", "environ", "expected"),
     [
-        pytest.param([], {}, queries.Options(queries.DEFAULT_DATABASE, 10), id="defaults"),
+        pytest.param([], {}, queries.Options(queries.DEFAULT_DATABASE), id="defaults"),
         pytest.param(
-            [],
-            {"DASHBOARD_DATABASE": "x.duckdb", "DASHBOARD_MIN_GROUP_SIZE": "5"},
-            queries.Options(Path("x.duckdb"), 5),
-            id="environment",
+            [], {"DASHBOARD_DATABASE": "x.duckdb"}, queries.Options(Path("x.duckdb")), id="env"
         ),
         pytest.param(
-            ["--database", "cli.duckdb", "--min-group-size", "20"],
-            {"DASHBOARD_DATABASE": "x.duckdb", "DASHBOARD_MIN_GROUP_SIZE": "5"},
-            queries.Options(Path("cli.duckdb"), 20),
+            ["--database", "cli.duckdb"],
+            {"DASHBOARD_DATABASE": "x.duckdb"},
+            queries.Options(Path("cli.duckdb")),
             id="arguments-over-environment",
         ),
         pytest.param(
             ["-x", "--database", "cli.duckdb"],
             {},
-            queries.Options(Path("cli.duckdb"), 10),
+            queries.Options(Path("cli.duckdb")),
             id="other-arguments-ignored",
         ),
     ],
@@ -88,11 +87,26 @@ def test_options_from_arguments_then_environment_then_defaults(argv, environ, ex
     assert queries.resolve_options(argv, environ) == expected
 
 
-@pytest.mark.parametrize("size", ["1", "0", "-3", "ten", "2.5"])
-def test_a_small_group_size_below_two_or_not_whole_is_refused(size):
-    with pytest.raises(queries.DashboardError, match="DASHBOARD_MIN_GROUP_SIZE") as error:
-        queries.resolve_options([], {"DASHBOARD_MIN_GROUP_SIZE": size})
-    assert repr(size) in str(error.value)
+def test_the_small_group_size_is_the_builds_setting(published, tmp_path):
+    """Not a copy of the default: a build with another kpi_min_group_size publishes it."""
+    with queries.open_published(published) as connection:
+        assert queries.min_group_size(connection) == 10
+    changed = tmp_path / "published.duckdb"
+    shutil.copy(published, changed)
+    changed.chmod(0o644)
+    with duckdb.connect(str(changed)) as connection:
+        connection.execute(
+            "update marts.dim_build_settings set setting_value = '25'"
+            " where setting_name = 'kpi_min_group_size'"
+        )
+    with queries.open_published(changed) as connection:
+        assert queries.min_group_size(connection) == 25
+    with duckdb.connect(str(changed)) as connection:
+        connection.execute("drop table marts.dim_build_settings")
+    with pytest.raises(queries.DashboardError, match="Build it again") as error:  # noqa: SIM117
+        with queries.open_published(changed) as connection:
+            queries.min_group_size(connection)
+    assert "kpi_min_group_size" in str(error.value)
 
 
 def test_a_missing_published_file_names_the_path_and_make_demo(tmp_path):
@@ -400,7 +414,7 @@ def test_movement_shows_sizes_by_date_and_the_flows_between_them(published, mart
         ]
         for (segment_id, name), members in on_day.groupby(["segment_id", "segment_name"]):
             text = shown[f"{segment_id} {name}"][as_of.isoformat()]
-            if len(members) < queries.DEFAULT_MIN_GROUP_SIZE:
+            if len(members) < MIN_GROUP_SIZE:
                 assert text == "suppressed"
             else:
                 assert count(text) == len(members)
@@ -421,10 +435,10 @@ def test_movement_shows_sizes_by_date_and_the_flows_between_them(published, mart
     sankey = next(
         trace for spec in plotly_specs(app) for trace in spec["data"] if trace["type"] == "sankey"
     )
-    big = latest[latest["customer_count"] >= queries.DEFAULT_MIN_GROUP_SIZE]
+    big = latest[latest["customer_count"] >= MIN_GROUP_SIZE]
     assert sum(sankey["link"]["value"]) == big["customer_count"].sum()
     assert sorted(sankey["link"]["value"]) == sorted(big["customer_count"].tolist())
-    assert min(sankey["link"]["value"]) >= queries.DEFAULT_MIN_GROUP_SIZE
+    assert min(sankey["link"]["value"]) >= MIN_GROUP_SIZE
     assert sorted(set(sankey["node"]["label"])) == sorted(
         set(big["from_segment_name"].dropna())
         | set(big["to_segment_name"].dropna())
@@ -626,6 +640,7 @@ def test_the_exposure_lists_every_mart_the_dashboard_reads():
     ]
     assert exposure["type"] == "dashboard"
     read = {mart for marts in queries.PAGE_MARTS.values() for mart in marts}
+    read |= set(queries.APP_MARTS)
     assert set(exposure["depends_on"]) == {f"ref('{mart}')" for mart in read}
 
 

@@ -42,6 +42,7 @@ def main() -> None:
             )
             st.session_state[ui.CONNECTION_KEY] = connection
             st.session_state[ui.OPTIONS_KEY] = options
+            st.session_state[ui.MIN_GROUP_SIZE_KEY] = queries.min_group_size(connection)
             page.run()
     except queries.DashboardError as error:
         st.error(str(error))

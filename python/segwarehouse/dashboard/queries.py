@@ -24,10 +24,9 @@ from segwarehouse.summary import QUARANTINE_SQL, segment_totals
 
 DEFAULT_DATABASE = Path("data/demo/published.duckdb")
 DATABASE_ENV = "DASHBOARD_DATABASE"
-MIN_GROUP_SIZE_ENV = "DASHBOARD_MIN_GROUP_SIZE"
-# The project's default `kpi_min_group_size`: the history marts (sizes over time, transitions,
-# share drift) are published unsuppressed, so the dashboard hides their groups below this.
-DEFAULT_MIN_GROUP_SIZE = 10
+# The history marts (sizes over time, transitions, share drift) are published unsuppressed, so
+# the dashboard hides their groups below the build's kpi_min_group_size (marts.dim_build_settings).
+MIN_GROUP_SIZE_SETTING = "kpi_min_group_size"
 SEGMENTATIONS: dict[str, str] = {"kmeans": "k-means", "rfm": "RFM"}
 SUPPRESSED = "suppressed"
 # A value that does not apply (a control arm has no lift). Not "-": st.table renders a lone
@@ -44,32 +43,36 @@ class DashboardError(Exception):
 @dataclass(frozen=True)
 class Options:
     database: Path
-    min_group_size: int
 
 
 def resolve_options(argv: Sequence[str], environ: Mapping[str, str]) -> Options:
-    """The published file and the small-group size: `--database` / `--min-group-size` after
-    `streamlit run app.py --`, else DASHBOARD_DATABASE / DASHBOARD_MIN_GROUP_SIZE, else the
-    demo's published file and 10."""
+    """The published file: `--database` after `streamlit run app.py --`, else
+    DASHBOARD_DATABASE, else the demo's published file."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--database")
-    parser.add_argument("--min-group-size")
     args, _ = parser.parse_known_args(list(argv))
     database = args.database or environ.get(DATABASE_ENV) or str(DEFAULT_DATABASE)
-    size_text = args.min_group_size or environ.get(MIN_GROUP_SIZE_ENV)
-    min_group_size = DEFAULT_MIN_GROUP_SIZE
-    if size_text is not None:
-        try:
-            min_group_size = int(size_text)
-        except ValueError:
-            min_group_size = 0
-        if min_group_size < 2:
-            raise DashboardError(
-                f"The small-group size must be a whole number of at least 2, not {size_text!r}: "
-                f"set --min-group-size or {MIN_GROUP_SIZE_ENV} to the build's kpi_min_group_size "
-                f"(default {DEFAULT_MIN_GROUP_SIZE})."
-            )
-    return Options(database=Path(database), min_group_size=min_group_size)
+    return Options(database=Path(database))
+
+
+def min_group_size(connection: duckdb.DuckDBPyConnection) -> int:
+    """The build's kpi_min_group_size, as recorded in marts.dim_build_settings: groups smaller
+    than this are suppressed in the KPI marts, and hidden by the dashboard elsewhere."""
+    value = None
+    if has_table(connection, "dim_build_settings"):
+        value = scalar(
+            connection,
+            "select setting_value from marts.dim_build_settings where setting_name = ?",
+            [MIN_GROUP_SIZE_SETTING],
+        )
+    if value is None:
+        raise DashboardError(
+            f"This published file does not record the build's {MIN_GROUP_SIZE_SETTING} "
+            "(marts.dim_build_settings), which the dashboard needs to hide small groups: it "
+            "was published by an older version. Build it again (make demo, or make "
+            "build-source SOURCE=...) to publish it with its settings."
+        )
+    return int(str(value))
 
 
 @contextmanager
@@ -850,7 +853,9 @@ def feature_drift(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return connection.execute(FEATURE_DRIFT_SQL).df()
 
 
-# The marts each page reads; the dbt exposure `segment_dashboard` lists them all.
+# Read by the entry point for every page (min_group_size).
+APP_MARTS = ["dim_build_settings"]
+# The marts each page reads; the dbt exposure `segment_dashboard` lists them all (and APP_MARTS).
 PAGE_MARTS: dict[str, list[str]] = {
     "overview": ["fct_segment_kpis", "dim_customer_segments", "fct_customer_behavioural_features"],
     "profile": ["dim_segment_profiles", "dim_segments"],

@@ -11,6 +11,7 @@ from segwarehouse.dashboard import queries
 
 CONNECTION_KEY = "_dashboard_connection"
 OPTIONS_KEY = "_dashboard_options"
+MIN_GROUP_SIZE_KEY = "_dashboard_min_group_size"
 SEGMENTATION_KEY = "segmentation"
 
 
@@ -21,6 +22,11 @@ def connection() -> duckdb.DuckDBPyConnection:
 
 def options() -> queries.Options:
     return st.session_state[OPTIONS_KEY]
+
+
+def min_group_size() -> int:
+    """The build's kpi_min_group_size, read by app.py from the published file."""
+    return int(st.session_state[MIN_GROUP_SIZE_KEY])
 
 
 def segmentation() -> str:
@@ -51,6 +57,6 @@ def require_marts(page: str) -> None:
 def suppressed_note(names: list[str]) -> None:
     if names:
         st.caption(
-            f"Suppressed (fewer than {options().min_group_size} customers, or the next smallest "
+            f"Suppressed (fewer than {min_group_size()} customers, or the next smallest "
             "group of such a one): " + ", ".join(names) + ". Their figures are not published."
         )

@@ -9,7 +9,7 @@ st.title("Movement")
 ui.require_marts("movement")
 connection = ui.connection()
 segmentation = ui.segmentation()
-min_group_size = ui.options().min_group_size
+min_group_size = ui.min_group_size()
 
 st.markdown(
     f"""

@@ -8,7 +8,7 @@ st.title("Data quality")
 ui.require_marts("quality")
 connection = ui.connection()
 segmentation = ui.segmentation()
-min_group_size = ui.options().min_group_size
+min_group_size = ui.min_group_size()
 
 st.markdown(
     """

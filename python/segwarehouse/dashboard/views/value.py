@@ -101,5 +101,5 @@ suppressed_cohorts = int(retention["is_suppressed"].astype(bool).sum())
 if suppressed_cohorts:
     st.caption(
         f"{suppressed_cohorts:,} cohort-months of fewer than "
-        f"{ui.options().min_group_size} customers are suppressed and left out of the curves."
+        f"{ui.min_group_size()} customers are suppressed and left out of the curves."
     )
