@@ -123,7 +123,8 @@ dashboard: install
 	@test -f "$(DASHBOARD_DATABASE)" || { echo "no published warehouse at $(DASHBOARD_DATABASE): run \`make demo\` first, or give DASHBOARD_DATABASE=data/<target>/published.duckdb"; exit 2; }
 	$(BIN)/streamlit run python/segwarehouse/dashboard/app.py --server.headless true \
 		--server.address localhost --server.port $(DASHBOARD_PORT) \
-		--browser.gatherUsageStats false -- --database $(DASHBOARD_DATABASE)
+		--browser.gatherUsageStats false --client.toolbarMode minimal \
+		-- --database $(DASHBOARD_DATABASE)
 
 ## screenshots: load every dashboard page in headless chromium, save docs/screenshots/<page>.png
 screenshots: install browser

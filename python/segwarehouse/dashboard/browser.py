@@ -84,6 +84,9 @@ def streamlit_command(database: Path, port: int) -> list[str]:
         str(port),
         "--browser.gatherUsageStats",
         "false",
+        # No "Deploy" button: the app is served locally, not published to a Streamlit cloud.
+        "--client.toolbarMode",
+        "minimal",
         "--",
         "--database",
         str(database),
