@@ -503,7 +503,7 @@ def export_audiences(
         temporary = output_dir / f".{export_id}.tmp"
         segments_state = dict(previous.segments) if previous else {}
         manifest_segments = []
-        totals = {"member_count": 0, "added_count": 0, "removed_count": 0}
+        totals = {"member_count": 0, "unmatchable_count": 0, "added_count": 0, "removed_count": 0}
         try:
             temporary.mkdir()
             for plan in plans:
@@ -542,6 +542,7 @@ def export_audiences(
                 }
                 manifest_segments.append(entry)
                 totals["member_count"] += len(plan.members)
+                totals["unmatchable_count"] += len(plan.members) - matchable
                 totals["added_count"] += len(plan.added)
                 totals["removed_count"] += len(plan.removed)
                 if plan.members:
@@ -625,6 +626,12 @@ def main(argv: list[str] | None = None) -> None:
                 f"{label}{entry['member_count']:>9,} members ({entry['unmatchable_count']:,} "
                 f"without email)  +{entry['added_count']:,}  -{entry['removed_count']:,}"
             )
+    totals = manifest["totals"]
+    if totals["unmatchable_count"]:
+        print(
+            f"{totals['unmatchable_count']:,} of {totals['member_count']:,} exported memberships "
+            "have no email (empty email_sha256): ad platforms cannot match them"
+        )
     if result.previous is None:
         print("first export: every member is added")
     elif result.change_count == 0:

@@ -146,7 +146,12 @@ def test_first_export_adds_every_member_and_commits_its_state(tmp_path, audience
     assert manifest == result.manifest
     assert manifest["as_of_date"] == "2025-12-31"
     assert manifest["previous_export_id"] is None
-    assert manifest["totals"] == {"member_count": 12, "added_count": 12, "removed_count": 0}
+    assert manifest["totals"] == {
+        "member_count": 12,
+        "unmatchable_count": 0,
+        "added_count": 12,
+        "removed_count": 0,
+    }
     state = json.loads((audience_dir / "state.json").read_text())
     assert state["export_id"] == result.export_id
     assert state["segments"]["kmeans/2"]["members_file"] == (
@@ -299,6 +304,7 @@ def test_customers_without_email_are_exported_with_an_empty_identifier_and_count
     )
     members = read_csv(audience_dir / result.export_id / "kmeans/2-lapsed/members.csv")
     assert (4, "") in members
+    assert result.manifest["totals"]["unmatchable_count"] == 2  # k-means 2 and RFM 1
 
 
 def test_a_suppressed_segment_is_not_exported_and_keeps_its_baseline(tmp_path, audience_dir):
