@@ -39,7 +39,7 @@ SOURCES = $(BIN)/python -m segwarehouse.sources
 DASHBOARD_DATABASE ?= data/demo/published.duckdb
 DASHBOARD_PORT ?= 8501
 
-.PHONY: demo test install demo-data test-data build-demo build-test build-retail build-source summary lint pytest duckdb-clients bench clean dashboard screenshots browser
+.PHONY: demo test install demo-data test-data build-demo build-test build-retail build-source summary audiences lint pytest duckdb-clients bench clean dashboard screenshots browser
 
 ## demo: set up, generate demo data, dbt build on the embedded DuckDB file, print the segments
 demo: install demo-data build-demo summary
@@ -94,6 +94,15 @@ build-source: install
 
 summary: install
 	$(BIN)/python -m segwarehouse.summary --database data/demo/published.duckdb
+
+## audiences: export each segment's members, adds and removes since the last export, as CSV
+## for ad platforms, from data/<NAME>/published.duckdb (NAME=demo by default; DATABASE= another
+## published file) into audiences/ beside it (OUTPUT= another folder); FORCE=1 exports from a
+## published file older than the last export. See the README, Audiences.
+audiences: install
+	$(BIN)/python -m segwarehouse.audiences \
+		--database $(or $(DATABASE),data/$(or $(NAME),demo)/published.duckdb) \
+		$(if $(OUTPUT),--output-dir $(OUTPUT)) $(if $(FORCE),--force)
 
 lint: install
 	$(BIN)/ruff check python tests models
