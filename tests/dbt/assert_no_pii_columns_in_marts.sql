@@ -20,6 +20,7 @@
 -- depends_on: {{ ref('fct_segment_cohort_retention') }}
 -- depends_on: {{ ref('fct_segment_monthly_trends') }}
 -- depends_on: {{ ref('fct_quarantine_summary') }}
+-- depends_on: {{ ref('fct_orders') }}
 with
 
 mart_columns as (
