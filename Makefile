@@ -32,7 +32,7 @@ BENCH_CUSTOMERS ?= 10000 100000 1000000
 # if that succeeded, publishes data/<name>/published.duckdb for readers.
 SOURCES = $(BIN)/python -m segwarehouse.sources
 
-.PHONY: demo test install demo-data test-data build-demo build-test build-retail build-source summary lint pytest bench clean
+.PHONY: demo test install demo-data test-data build-demo build-test build-retail build-source summary metrics lint pytest bench clean
 
 ## demo: set up, generate demo data, dbt build on the embedded DuckDB file, print the segments
 demo: install demo-data build-demo summary
@@ -87,6 +87,16 @@ build-source: install
 
 summary: install
 	$(BIN)/python -m segwarehouse.summary --database data/demo/published.duckdb
+
+## metrics: the semantic layer (MetricFlow) on a published file, read-only:
+## make metrics QUERY="--metrics revenue,average_order_value --group-by customer__segment_name"
+## (QUERY= mf query's arguments, e.g. "--saved-query segment_kpis"; empty lists the metrics;
+## DATABASE= the published file, default data/demo/published.duckdb; MF= other mf commands,
+## e.g. MF=validate-configs)
+DATABASE ?= data/demo/published.duckdb
+metrics: install
+	$(BIN)/python -m segwarehouse.metrics --database $(DATABASE) \
+		$(if $(MF),$(MF),$(if $(QUERY),query $(QUERY),list metrics))
 
 lint: install
 	$(BIN)/ruff check python tests models
