@@ -45,6 +45,8 @@ PUBLIC_MARTS = (
     "fct_segment_cohort_retention",
     "fct_segment_monthly_trends",
     "fct_quarantine_summary",
+    "fct_orders",
+    "dim_dates",
 )
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
 PHONE = re.compile(r"\+?\d[\d\s().-]{7,}\d")
