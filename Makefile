@@ -35,11 +35,14 @@ BENCH_CUSTOMERS ?= 10000 100000 1000000
 # if that succeeded, publishes data/<name>/published.duckdb for readers.
 SOURCES = $(BIN)/python -m segwarehouse.sources
 
+# The published file the readers (dashboard, audiences, metrics) open: DATABASE=, else that of
+# NAME= (a source's name), else the demo's.
+PUBLISHED = $(or $(DATABASE),data/$(or $(NAME),demo)/published.duckdb)
 # make dashboard: the published file it reads (read-only) and the port it serves on, localhost only.
-DASHBOARD_DATABASE ?= data/demo/published.duckdb
+DASHBOARD_DATABASE ?= $(PUBLISHED)
 DASHBOARD_PORT ?= 8501
 
-.PHONY: demo test install demo-data test-data build-demo build-test build-retail build-source summary audiences lint pytest duckdb-clients bench clean dashboard screenshots browser
+.PHONY: demo test install demo-data test-data build-demo build-test build-retail build-source summary audiences metrics lint pytest duckdb-clients bench clean dashboard screenshots browser
 
 ## demo: set up, generate demo data, dbt build on the embedded DuckDB file, print the segments
 demo: install demo-data build-demo summary
@@ -101,8 +104,17 @@ summary: install
 ## published file older than the last export. See the README, Audiences.
 audiences: install
 	$(BIN)/python -m segwarehouse.audiences \
-		--database $(or $(DATABASE),data/$(or $(NAME),demo)/published.duckdb) \
+		--database $(PUBLISHED) \
 		$(if $(OUTPUT),--output-dir $(OUTPUT)) $(if $(FORCE),--force)
+
+## metrics: the semantic layer (MetricFlow) on a published file, read-only:
+## make metrics QUERY="--metrics revenue,average_order_value --group-by customer__segment_name"
+## (QUERY= mf query's arguments, e.g. "--saved-query segment_kpis"; empty lists the metrics;
+## NAME= a source's published file, DATABASE= any, default the demo's; MF= other mf commands,
+## e.g. MF=validate-configs)
+metrics: install
+	$(BIN)/python -m segwarehouse.metrics --database $(PUBLISHED) \
+		$(if $(MF),$(MF),$(if $(QUERY),query $(QUERY),list metrics))
 
 lint: install
 	$(BIN)/ruff check python tests models

@@ -24,6 +24,7 @@
 -- depends_on: {{ ref('fct_quarantine_summary') }}
 -- depends_on: {{ ref('dim_customer_activation_identifiers') }}
 -- depends_on: {{ ref('fct_customer_segment_changes') }}
+-- depends_on: {{ ref('fct_orders') }}
 with
 
 mart_columns as (

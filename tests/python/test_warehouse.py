@@ -47,6 +47,8 @@ PUBLIC_MARTS = (
     "fct_quarantine_summary",
     "fct_customer_segment_changes",
     "dim_customer_activation_identifiers",
+    "fct_orders",
+    "dim_dates",
 )
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
 PHONE = re.compile(r"\+?\d[\d\s().-]{7,}\d")
