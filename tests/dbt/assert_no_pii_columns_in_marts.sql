@@ -25,6 +25,8 @@
 -- depends_on: {{ ref('dim_customer_activation_identifiers') }}
 -- depends_on: {{ ref('fct_customer_segment_changes') }}
 -- depends_on: {{ ref('fct_orders') }}
+-- depends_on: {{ ref('dim_dates') }}
+-- depends_on: {{ ref('dim_build_settings') }}
 with
 
 mart_columns as (
@@ -43,8 +45,9 @@ where
         '(^|_)(first_name|last_name|full_name|name|email|email_address|phone|phone_number'
         || '|birth_date|date_of_birth)$'
     )
-    -- Names of features, segments, experiments, campaigns and sources are labels, not people's.
+    -- Names of features, segments, experiments, campaigns, sources and settings are labels, not
+    -- people's.
     and not regexp_matches(
-        lower(column_name), '(^|_)(feature|segment|experiment|campaign|source)_name$'
+        lower(column_name), '(^|_)(feature|segment|experiment|campaign|source|setting)_name$'
     )
     and not starts_with(lower(column_name), 'has_')
