@@ -24,6 +24,9 @@
         'experiment_conversion_window_days': window,
         'campaign_attribution_window_days': window,
         'churn_inactivity_days': window,
+        'category_affinity_min_buyer_count': {'kind': 'integer', 'min': 1, 'max': 1000000,
+            'why': "a segment's category is ranked for cross-selling when at least this many"
+                ~ ' of its customers bought it'},
         'quarantine_max_quantity': bound,
         'quarantine_max_price': bound,
         'quarantine_max_pages_viewed': bound,

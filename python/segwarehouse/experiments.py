@@ -14,8 +14,14 @@ Two metrics per assigned customer, both compared treatment minus control:
   from sums and sums of squares, so SQL can aggregate and Python never sees a customer row.
 
 Lifts are treatment minus control (absolute) and that over control (relative). Confidence
-intervals are for the absolute lift only. p-values are two-sided and not adjusted for the many
-comparisons (experiments x segmentations x segments x metrics) made at once.
+intervals are for the absolute lift only, with the standard error they are built from. p-values
+are two-sided and not adjusted here: fct_experiment_segment_results adjusts them across the
+segments it publishes (Benjamini-Hochberg, macro adjust_p_values_benjamini_hochberg), since
+privacy suppression decides which are in the family.
+
+Heterogeneity (`cochran_q`, `heterogeneity_across_segments`): whether a variant's absolute lift
+differs between segments, by Cochran's Q of the published per-segment lifts weighted by the
+inverse of their squared standard errors, with the fixed-effect pooled lift and I^2.
 
 Undefined statistics are None (null), never NaN and never an exception: no customers in an
 arm, a control rate or mean of 0 (relative lift), a standard error of 0 (both rates 0 or 1, or
@@ -34,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,12 +69,14 @@ RESULT_COLUMNS = (
     "conversion_lift_relative",
     "conversion_lift_ci_lower",
     "conversion_lift_ci_upper",
+    "conversion_lift_standard_error",
     "conversion_z_statistic",
     "conversion_p_value",
     "revenue_lift_absolute",
     "revenue_lift_relative",
     "revenue_lift_ci_lower",
     "revenue_lift_ci_upper",
+    "revenue_lift_standard_error",
     "revenue_t_statistic",
     "revenue_degrees_of_freedom",
     "revenue_p_value",
@@ -172,6 +181,9 @@ class Comparison:
     statistic: float | None  # z or t
     p_value: float | None  # two-sided
     degrees_of_freedom: float | None = None  # Welch-Satterthwaite; None for the z-test
+    # Of the difference, the one the confidence interval is built from (unpooled for the
+    # z-test, Welch's for the t-test); None where there is no interval.
+    standard_error: float | None = None
 
 
 _UNDEFINED = Comparison(None, None, None, None, None, None)
@@ -256,6 +268,7 @@ def two_proportion_z_test(
         ci_upper=ci_upper,
         statistic=statistic,
         p_value=p_value,
+        standard_error=unpooled_se if unpooled_se > 0 else None,
     )
 
 
@@ -288,6 +301,7 @@ def welch_t_test(
         statistic=statistic,
         p_value=float(2 * stats.t.sf(abs(statistic), degrees_of_freedom)),
         degrees_of_freedom=degrees_of_freedom,
+        standard_error=se,
     )
 
 
@@ -386,12 +400,14 @@ def _result_row(
             "conversion_lift_relative": conversion.relative_lift,
             "conversion_lift_ci_lower": conversion.ci_lower,
             "conversion_lift_ci_upper": conversion.ci_upper,
+            "conversion_lift_standard_error": conversion.standard_error,
             "conversion_z_statistic": conversion.statistic,
             "conversion_p_value": conversion.p_value,
             "revenue_lift_absolute": revenue.difference,
             "revenue_lift_relative": revenue.relative_lift,
             "revenue_lift_ci_lower": revenue.ci_lower,
             "revenue_lift_ci_upper": revenue.ci_upper,
+            "revenue_lift_standard_error": revenue.standard_error,
             "revenue_t_statistic": revenue.statistic,
             "revenue_degrees_of_freedom": revenue.degrees_of_freedom,
             "revenue_p_value": revenue.p_value,
@@ -414,5 +430,155 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
             "is_sample_too_small": "boolean",
             "conversion_window_days": "int64",
             **dict.fromkeys(_FLOAT_COLUMNS, "Float64"),
+        }
+    )
+
+
+# Heterogeneity: does the lift differ between segments? ------------------------------------
+
+METRICS = ("conversion", "revenue")
+HETEROGENEITY_GROUP_COLUMNS = ("experiment_name", "segmentation", "variant")
+# One row per experiment x segmentation x segment x non-control variant, as published: a
+# metric's lift and standard error are null where the cell is suppressed or undefined.
+COMPARISON_COLUMNS = (
+    *HETEROGENEITY_GROUP_COLUMNS,
+    "segment_id",
+    "has_suppressed_arm",
+    *(f"{metric}_lift_{part}" for metric in METRICS for part in ("absolute", "standard_error")),
+)
+HETEROGENEITY_COLUMNS = (
+    *HETEROGENEITY_GROUP_COLUMNS,
+    "metric",
+    "segment_count",
+    "used_segment_count",
+    "suppressed_segment_count",
+    "undefined_segment_count",
+    "pooled_lift_absolute",
+    "pooled_lift_standard_error",
+    "cochran_q",
+    "degrees_of_freedom",
+    "p_value",
+    "i_squared",
+)
+
+
+@dataclass(frozen=True)
+class Heterogeneity:
+    """Fixed-effect pooling of k effects and Cochran's Q test of their equality.
+
+    With one effect there is nothing to compare: it is its own pooled effect, and Q, its
+    degrees of freedom, p-value and I^2 are None; with none, everything is None.
+    """
+
+    effect_count: int
+    pooled_effect: float | None  # inverse-variance weighted mean
+    pooled_standard_error: float | None  # sqrt(1 / sum of weights)
+    q: float | None  # sum of w_i (effect_i - pooled)^2
+    degrees_of_freedom: int | None  # effect_count - 1
+    p_value: float | None  # upper tail of chi-square(degrees_of_freedom) at q
+    i_squared: float | None  # max(0, (q - df) / q); 0 when q is 0
+
+
+def cochran_q(effects: Sequence[float], standard_errors: Sequence[float]) -> Heterogeneity:
+    """Cochran's Q of independent effects with known standard errors (weights 1 / se^2).
+
+    Under the hypothesis that every effect estimates the same value, Q is approximately
+    chi-square with k - 1 degrees of freedom; a small p-value says the effects differ by more
+    than their standard errors explain. I^2 is the share of the variation beyond chance.
+    """
+    if len(effects) != len(standard_errors):
+        raise ValueError(f"{len(effects)} effects but {len(standard_errors)} standard errors")
+    for effect, error in zip(effects, standard_errors, strict=True):
+        if not math.isfinite(effect):
+            raise ValueError(f"an effect must be a finite number, got {effect!r}")
+        if not (math.isfinite(error) and error > 0):
+            raise ValueError(f"a standard error must be finite and above 0, got {error!r}")
+    count = len(effects)
+    if count == 0:
+        return Heterogeneity(0, None, None, None, None, None, None)
+    weights = [1 / error**2 for error in standard_errors]
+    total_weight = math.fsum(weights)
+    pooled = math.fsum(w * e for w, e in zip(weights, effects, strict=True)) / total_weight
+    pooled_error = math.sqrt(1 / total_weight)
+    if count == 1:
+        return Heterogeneity(1, pooled, pooled_error, None, None, None, None)
+    q = math.fsum(w * (e - pooled) ** 2 for w, e in zip(weights, effects, strict=True))
+    degrees_of_freedom = count - 1
+    return Heterogeneity(
+        effect_count=count,
+        pooled_effect=pooled,
+        pooled_standard_error=pooled_error,
+        q=q,
+        degrees_of_freedom=degrees_of_freedom,
+        p_value=float(stats.chi2.sf(q, degrees_of_freedom)),
+        i_squared=max(0.0, (q - degrees_of_freedom) / q) if q > 0 else 0.0,
+    )
+
+
+def heterogeneity_across_segments(comparisons: pd.DataFrame) -> pd.DataFrame:
+    """One row per experiment x segmentation x non-control variant x metric: Cochran's Q.
+
+    `comparisons` holds COMPARISON_COLUMNS, one row per segment cell of a non-control variant,
+    as published: `has_suppressed_arm` true where privacy withheld the cell's comparison, the
+    lifts and standard errors null there and wherever the statistic is undefined. A segment is
+    used for a metric when its lift and a standard error above 0 are known; the others count
+    as suppressed (has_suppressed_arm) or undefined (no control arm, an empty arm, no
+    variance). The lifts pooled and compared are absolute (variant minus control).
+    """
+    missing = [column for column in COMPARISON_COLUMNS if column not in comparisons.columns]
+    if missing:
+        raise ValueError(f"comparisons lack columns {missing}")
+    frame = comparisons[list(COMPARISON_COLUMNS)]
+    keys = [*HETEROGENEITY_GROUP_COLUMNS, "segment_id"]
+    duplicated = frame.duplicated(keys)
+    if duplicated.any():
+        raise ValueError(
+            "comparisons must hold one row per experiment, segmentation, variant and segment; "
+            f"repeated: {frame.loc[duplicated, keys].to_dict('records')}"
+        )
+    rows: list[dict[str, Any]] = []
+    for group, cells in frame.sort_values(keys).groupby(
+        list(HETEROGENEITY_GROUP_COLUMNS), sort=False
+    ):
+        suppressed = cells["has_suppressed_arm"].fillna(True).astype(bool)
+        for metric in METRICS:
+            lifts = cells[f"{metric}_lift_absolute"]
+            errors = cells[f"{metric}_lift_standard_error"]
+            used = ~suppressed & lifts.notna() & errors.notna() & (errors.fillna(0) > 0)
+            result = cochran_q(
+                [float(value) for value in lifts[used]], [float(value) for value in errors[used]]
+            )
+            rows.append(
+                {
+                    **dict(zip(HETEROGENEITY_GROUP_COLUMNS, group, strict=True)),
+                    "metric": metric,
+                    "segment_count": len(cells),
+                    "used_segment_count": result.effect_count,
+                    "suppressed_segment_count": int(suppressed.sum()),
+                    "undefined_segment_count": int((~suppressed & ~used).sum()),
+                    "pooled_lift_absolute": result.pooled_effect,
+                    "pooled_lift_standard_error": result.pooled_standard_error,
+                    "cochran_q": result.q,
+                    "degrees_of_freedom": result.degrees_of_freedom,
+                    "p_value": result.p_value,
+                    "i_squared": result.i_squared,
+                }
+            )
+    return pd.DataFrame(rows, columns=list(HETEROGENEITY_COLUMNS)).astype(
+        {
+            "experiment_name": "string",
+            "segmentation": "string",
+            "variant": "string",
+            "metric": "string",
+            "segment_count": "int64",
+            "used_segment_count": "int64",
+            "suppressed_segment_count": "int64",
+            "undefined_segment_count": "int64",
+            "pooled_lift_absolute": "Float64",
+            "pooled_lift_standard_error": "Float64",
+            "cochran_q": "Float64",
+            "degrees_of_freedom": "Int64",
+            "p_value": "Float64",
+            "i_squared": "Float64",
         }
     )

@@ -27,6 +27,10 @@ campaign_performance as (
     select * from {{ ref('fct_campaign_segment_performance') }}
 ),
 
+category_affinity as (
+    select * from {{ ref('fct_segment_category_affinity') }}
+),
+
 published_groups as (
     select
         'fct_segment_kpis' as mart,
@@ -66,6 +70,15 @@ published_groups as (
         segment_id,
         customer_count as group_size
     from campaign_performance
+    where not is_suppressed
+    union all
+    -- A cell is the segment's buyers of the category; the segment's size is published too.
+    select
+        'fct_segment_category_affinity' as mart,
+        segmentation,
+        segment_id,
+        least(buyer_count, segment_customer_count) as group_size
+    from category_affinity
     where not is_suppressed
 )
 

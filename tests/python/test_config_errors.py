@@ -166,6 +166,16 @@ DEFAULT_FEATURES = [
             id="kpi-text",
         ),
         pytest.param(
+            {"category_affinity_min_buyer_count": 0},
+            "var('category_affinity_min_buyer_count') must be between 1",
+            id="affinity-buyers-zero",
+        ),
+        pytest.param(
+            {"category_affinity_min_buyer_count": "many"},
+            "var('category_affinity_min_buyer_count') must be a whole number, got: many",
+            id="affinity-buyers-text",
+        ),
+        pytest.param(
             {"segment_drift_max_psi": "abc"},
             "var('segment_drift_max_psi') must be a number, got: abc",
             id="psi-text",

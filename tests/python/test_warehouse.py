@@ -37,6 +37,8 @@ PUBLIC_MARTS = (
     "fct_customer_demographic_features",
     "fct_customer_features",
     "fct_experiment_segment_results",
+    "fct_experiment_heterogeneity",
+    "fct_segment_category_affinity",
     "fct_customer_lifetime_values",
     "fct_segment_feature_drift",
     "fct_segment_kpis",
@@ -218,6 +220,7 @@ def test_drift_tests_warn_without_failing_the_build_when_thresholds_are_crossed(
         ("fct_segment_monthly_trends", "member_count"),
         ("fct_segment_cohort_retention", "cohort_customer_count"),
         ("fct_campaign_segment_performance", "customer_count"),
+        ("fct_segment_category_affinity", "buyer_count"),
     ],
 )
 def test_the_privacy_test_fails_when_a_small_group_escapes_suppression(

@@ -1,4 +1,3 @@
-{%- set key_columns = ['experiment_name', 'segmentation', 'segment_id', 'variant'] -%}
 {#- Comparisons of an arm with control, and their published types. -#}
 {%- set comparison_types = {
     'conversion_lift_absolute': 'double',
@@ -6,24 +5,20 @@
     'conversion_lift_ci_lower': 'double',
     'conversion_lift_ci_upper': 'double',
     'conversion_p_value': 'double',
+    'conversion_p_value_adjusted': 'double',
     'revenue_lift_absolute': 'decimal(18, 2)',
     'revenue_lift_relative': 'double',
     'revenue_lift_ci_lower': 'decimal(18, 2)',
     'revenue_lift_ci_upper': 'decimal(18, 2)',
     'revenue_p_value': 'double',
+    'revenue_p_value_adjusted': 'double',
     'is_sample_too_small': 'boolean',
 } -%}
-{%- set metric_columns = [
-    'customer_count',
-    'conversion_count',
-    'conversion_rate',
-    'revenue_per_customer',
-] + comparison_types.keys() | list -%}
 
 with
 
 experiment_results as (
-    select * from {{ ref('int_experiment_results_tested') }}
+    select * from {{ ref('int_experiment_results_suppressed') }}
 ),
 
 segments as (
@@ -34,54 +29,39 @@ as_of_dates as (
     select * from {{ ref('int_as_of_dates_resolved') }}
 ),
 
--- Segments of one variant add up to the variant's total, hence the partition.
-suppressed as (
-    {{ suppress_small_groups(
+-- One family per experiment, segmentation, variant and metric: the segments' p-values of
+-- that variant against control that are published (suppressed and undefined ones are null
+-- and left out). Control rows have no p-value.
+adjusted as (
+    {{ adjust_p_values_benjamini_hochberg(
         'experiment_results',
-        key_columns=key_columns,
-        metric_columns=metric_columns,
-        size_column='customer_count',
+        p_value_columns=['conversion_p_value', 'revenue_p_value'],
         partition_by=['experiment_name', 'segmentation', 'variant'],
     ) }}
 ),
 
--- A lift, its interval and p-value are computed from both arms, so they would reveal a
--- suppressed arm's figures: null them (and the cell's small-sample flag) on every row of an
--- (experiment, segmentation, segment) cell that has a suppressed arm.
-cells_flagged as (
-    select
-        *,
-        bool_or(is_suppressed) over (
-            partition by experiment_name, segmentation, segment_id
-        ) as has_suppressed_arm
-    from suppressed
-),
-
 final as (
     select
-        cast(cells_flagged.experiment_name as varchar) as experiment_name,
-        cast(cells_flagged.segmentation as varchar) as segmentation,
-        cast(cells_flagged.segment_id as integer) as segment_id,
+        cast(adjusted.experiment_name as varchar) as experiment_name,
+        cast(adjusted.segmentation as varchar) as segmentation,
+        cast(adjusted.segment_id as integer) as segment_id,
         cast(segments.segment_name as varchar) as segment_name,
-        cast(cells_flagged.variant as varchar) as variant,
-        cast(cells_flagged.customer_count as bigint) as customer_count,
-        cast(cells_flagged.conversion_count as bigint) as conversion_count,
-        cast(cells_flagged.conversion_rate as double) as conversion_rate,
-        cast(cells_flagged.revenue_per_customer as decimal(18, 2)) as revenue_per_customer,
+        cast(adjusted.variant as varchar) as variant,
+        cast(adjusted.customer_count as bigint) as customer_count,
+        cast(adjusted.conversion_count as bigint) as conversion_count,
+        cast(adjusted.conversion_rate as double) as conversion_rate,
+        cast(adjusted.revenue_per_customer as decimal(18, 2)) as revenue_per_customer,
         {%- for column, data_type in comparison_types.items() %}
-        cast(
-            case when not cells_flagged.has_suppressed_arm then cells_flagged.{{ column }} end
-            as {{ data_type }}
-        ) as {{ column }},
+        cast(adjusted.{{ column }} as {{ data_type }}) as {{ column }},
         {%- endfor %}
-        cast(cells_flagged.is_suppressed as boolean) as is_suppressed,
+        cast(adjusted.is_suppressed as boolean) as is_suppressed,
         cast(as_of_dates.as_of_date as date) as as_of_date
-    from cells_flagged
+    from adjusted
     cross join as_of_dates
     left join segments
         on
-            cells_flagged.segmentation = segments.segmentation
-            and cells_flagged.segment_id = segments.segment_id
+            adjusted.segmentation = segments.segmentation
+            and adjusted.segment_id = segments.segment_id
 )
 
 select * from final
