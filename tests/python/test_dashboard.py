@@ -387,6 +387,34 @@ def test_profile_of_rfm_lists_definitions_and_actions(published, marts):
     ]
 
 
+@pytest.mark.parametrize(("segmentation", "table"), [("kmeans", 1), ("rfm", 1)])
+def test_profile_lists_the_categories_to_cross_sell_ranked_first(
+    published, marts, segmentation, table
+):
+    affinity = marts.execute(
+        "from marts.fct_segment_category_affinity where segmentation = ?", [segmentation]
+    ).df()
+    assert not affinity.empty
+    app = run_page(published, "profile", segmentation)
+    for option in app.selectbox[0].options[:3]:
+        segment_id = int(option.split(" ", 1)[0])
+        app.selectbox[0].set_value(segment_id)
+        rerun(app, published)
+        expected = affinity[affinity["segment_id"] == segment_id]
+        shown = rows(app, table)
+        assert len(shown) == len(expected)
+        ranked = expected.dropna(subset=["affinity_rank"]).sort_values("affinity_rank")
+        # Ranked categories first, in rank order, with the mart's figures.
+        for row, cell in zip(shown, ranked.itertuples(), strict=False):
+            assert row["Category"] == cell.category
+            assert count(row["Rank"]) == cell.affinity_rank
+            assert float(row["Lift"]) == pytest.approx(cell.lift, abs=0.005)
+            assert count(row["Buyers"]) == cell.buyer_count
+        for cell in expected[expected["is_suppressed"]].itertuples():
+            (row,) = [row for row in shown if row["Category"] == cell.category]
+            assert set(list(row.values())[2:]) == {"suppressed"}
+
+
 @pytest.mark.parametrize("segmentation", SEGMENTATIONS)
 def test_movement_shows_sizes_by_date_and_the_flows_between_them(published, marts, segmentation):
     history = marts.execute(
@@ -568,14 +596,49 @@ def test_experiments_show_lifts_intervals_and_p_values(published, marts, segment
                 assert row["p-value"] == "< 0.001"
             else:
                 assert float(row["p-value"]) == pytest.approx(cell.conversion_p_value, abs=0.0005)
+            if pd.isna(cell.conversion_p_value_adjusted):
+                assert row["Adjusted p (BH)"] == "n/a"
+            else:
+                assert float(row["Adjusted p (BH)"].replace("< ", "")) == pytest.approx(
+                    cell.conversion_p_value_adjusted, abs=0.001
+                )
             row = revenue[key]
             assert_money(row["Revenue per customer"], cell.revenue_per_customer)
+            if not pd.isna(cell.revenue_p_value_adjusted):
+                assert float(row["Adjusted p (BH)"].replace("< ", "")) == pytest.approx(
+                    cell.revenue_p_value_adjusted, abs=0.001
+                )
             if not pd.isna(cell.revenue_lift_ci_lower):
                 assert_money(row["95% CI from"], cell.revenue_lift_ci_lower)
                 assert_money(row["95% CI to"], cell.revenue_lift_ci_upper)
                 assert float(row["p-value"].replace("< ", "")) == pytest.approx(
                     cell.revenue_p_value, abs=0.001
                 )
+
+
+def test_experiments_show_whether_the_effect_differs_between_segments(published, marts):
+    tests = marts.execute("from marts.fct_experiment_heterogeneity where segmentation = 'rfm'").df()
+    app = run_page(published, "experiments", "rfm")
+    assert not tests.empty
+    for experiment in app.selectbox[0].options:
+        app.selectbox[0].set_value(experiment)
+        rerun(app, published)
+        expected = tests[tests["experiment_name"] == experiment]
+        shown = {(row["Variant"], row["Metric"]): row for row in rows(app, 2)}
+        assert len(shown) == len(expected)
+        for test in expected.itertuples():
+            row = shown[(test.variant, test.metric)]
+            assert count(row["Segments used"]) == test.used_segment_count
+            if pd.isna(test.cochran_q):
+                assert row["Cochran's Q"] == "n/a"
+            else:
+                assert float(row["Cochran's Q"].replace(",", "")) == pytest.approx(
+                    test.cochran_q, abs=0.005
+                )
+                assert float(row["p-value"].replace("< ", "")) == pytest.approx(
+                    test.p_value, abs=0.001
+                )
+                assert count(row["df"]) == test.degrees_of_freedom
 
 
 def test_data_quality_shows_quarantine_and_the_latest_drift(published, marts):

@@ -51,6 +51,7 @@ PUBLIC_MARTS = (
     "dim_customer_activation_identifiers",
     "fct_orders",
     "dim_dates",
+    "dim_build_settings",
 )
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
 PHONE = re.compile(r"\+?\d[\d\s().-]{7,}\d")
@@ -167,7 +168,7 @@ def test_history_and_transitions_cover_both_as_of_dates(warehouse):
         from marts.fct_customer_segment_history
         where segmentation = 'kmeans' and valid_to = date '2025-12-31'
         """
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     assert changed == moves["moved"], "every mover's old interval ends at the later date"
 
 
@@ -228,7 +229,9 @@ def test_the_privacy_test_fails_when_a_small_group_escapes_suppression(
 ):
     """A published (unsuppressed) cell of one customer fails the build's tests whatever the
     setting: here the test runs with the smallest group size allowed, 2."""
-    assert warehouse.execute(f"select count(*) from marts.{mart} where is_suppressed").fetchone()[0]
+    assert warehouse.execute(f"select count(*) from marts.{mart} where is_suppressed").fetchall()[
+        0
+    ][0]
     result = dbt_on_a_copy(
         tmp_path / "warehouse.duckdb",
         "test", "--select", "assert_no_small_group_is_published",
@@ -330,5 +333,5 @@ def test_no_mart_date_is_a_customers_birth_date(warehouse):
             where mart."{column}" = cast(people.birth_date as date)
             """,
             {"path": str(raw_customers)},
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         assert matches == 0, (table, column, matches)

@@ -713,6 +713,44 @@ def campaign_choices(performance: pd.DataFrame) -> list[tuple[int, str]]:
     ]
 
 
+# Cross-sell
+
+AFFINITY_COLUMNS = [
+    Column("affinity_rank", "Rank", format_count),
+    Column("category", "Category", str, is_metric=False),
+    Column("buyer_count", "Buyers", format_count),
+    Column("buyer_share", "Share of the segment buying", format_share),
+    Column("category_revenue_share", "Share of the segment's revenue", format_share),
+    Column("base_category_revenue_share", "Share of all customers' revenue", format_share),
+    Column("lift", "Lift", format_decimal),
+]
+AFFINITY_SQL = """
+select
+    affinity_rank,
+    category,
+    buyer_count,
+    buyer_share,
+    category_revenue_share,
+    base_category_revenue_share,
+    lift,
+    is_suppressed
+from marts.fct_segment_category_affinity
+where segmentation = $segmentation and segment_id = $segment_id
+order by affinity_rank nulls last, lift desc nulls last, category
+"""
+
+
+def category_affinity(
+    connection: duckdb.DuckDBPyConnection, segmentation: str, segment_id: int
+) -> pd.DataFrame:
+    """One segment's product categories (fct_segment_category_affinity), the ranked ones to
+    cross-sell first: lift is the category's share of the segment's revenue over its share of
+    everyone's."""
+    return connection.execute(
+        AFFINITY_SQL, {"segmentation": segmentation, "segment_id": int(segment_id)}
+    ).df()
+
+
 # Experiments
 
 # The columns the experiments page reads and shows, in two tables (conversion, revenue). Another
@@ -731,6 +769,7 @@ EXPERIMENT_CONVERSION_COLUMNS = [
     Column("conversion_lift_ci_lower", "95% CI from", format_points),
     Column("conversion_lift_ci_upper", "95% CI to", format_points),
     Column("conversion_p_value", "p-value", format_p_value),
+    Column("conversion_p_value_adjusted", "Adjusted p (BH)", format_p_value),
     Column("is_sample_too_small", "Sample too small", format_flag),
 ]
 EXPERIMENT_REVENUE_COLUMNS = [
@@ -740,6 +779,7 @@ EXPERIMENT_REVENUE_COLUMNS = [
     Column("revenue_lift_ci_lower", "95% CI from", format_money),
     Column("revenue_lift_ci_upper", "95% CI to", format_money),
     Column("revenue_p_value", "p-value", format_p_value),
+    Column("revenue_p_value_adjusted", "Adjusted p (BH)", format_p_value),
 ]
 EXPERIMENTS_SQL = """
 select {columns}, is_suppressed
@@ -756,6 +796,59 @@ def experiment_results(connection: duckdb.DuckDBPyConnection, segmentation: str)
     names = dict.fromkeys(EXPERIMENT_KEYS + [column.source for column in shown])
     sql = EXPERIMENTS_SQL.format(columns=", ".join(names))
     return connection.execute(sql, {"segmentation": segmentation}).df()
+
+
+def format_metric_lift(metric: str) -> Formatter:
+    """A pooled lift of `metric`: percentage points for conversion, money for revenue."""
+    return format_points if metric == "conversion" else format_money
+
+
+HETEROGENEITY_SQL = """
+select
+    variant,
+    metric,
+    used_segment_count,
+    suppressed_segment_count + undefined_segment_count as left_out_segment_count,
+    pooled_lift_absolute,
+    pooled_lift_standard_error,
+    cochran_q,
+    degrees_of_freedom,
+    p_value,
+    i_squared
+from marts.fct_experiment_heterogeneity
+where segmentation = $segmentation and experiment_name = $experiment
+order by variant, metric
+"""
+
+
+def experiment_heterogeneity(
+    connection: duckdb.DuckDBPyConnection, segmentation: str, experiment: str
+) -> pd.DataFrame:
+    """Does the effect differ between segments? One row per variant and metric of one
+    experiment (fct_experiment_heterogeneity), formatted for display: the pooled lift,
+    Cochran's Q with its p-value, and I² (the share of the lifts' spread beyond chance)."""
+    frame = connection.execute(
+        HETEROGENEITY_SQL, {"segmentation": segmentation, "experiment": experiment}
+    ).df()
+    return pd.DataFrame(
+        {
+            "Variant": frame["variant"].astype(str),
+            "Metric": frame["metric"].astype(str),
+            "Segments used": [format_count(value) for value in frame["used_segment_count"]],
+            "Left out": [format_count(value) for value in frame["left_out_segment_count"]],
+            "Pooled lift": [
+                format_metric_lift(metric)(value)
+                for metric, value in zip(
+                    frame["metric"], frame["pooled_lift_absolute"], strict=True
+                )
+            ],
+            "Cochran's Q": [format_decimal(value) for value in frame["cochran_q"]],
+            "df": [format_count(value) for value in frame["degrees_of_freedom"]],
+            "p-value": [format_p_value(value) for value in frame["p_value"]],
+            "I²": [format_share(value) for value in frame["i_squared"]],
+        },
+        dtype=object,
+    )
 
 
 # Data quality
@@ -858,7 +951,7 @@ APP_MARTS = ["dim_build_settings"]
 # The marts each page reads; the dbt exposure `segment_dashboard` lists them all (and APP_MARTS).
 PAGE_MARTS: dict[str, list[str]] = {
     "overview": ["fct_segment_kpis", "dim_customer_segments", "fct_customer_behavioural_features"],
-    "profile": ["dim_segment_profiles", "dim_segments"],
+    "profile": ["dim_segment_profiles", "dim_segments", "fct_segment_category_affinity"],
     "movement": ["fct_customer_segment_history", "fct_segment_transitions"],
     "value": [
         "fct_customer_lifetime_values",
@@ -867,6 +960,6 @@ PAGE_MARTS: dict[str, list[str]] = {
         "fct_segment_cohort_retention",
     ],
     "campaigns": ["fct_campaign_segment_performance"],
-    "experiments": ["fct_experiment_segment_results"],
+    "experiments": ["fct_experiment_segment_results", "fct_experiment_heterogeneity"],
     "quality": ["fct_quarantine_summary", "fct_segment_share_drift", "fct_segment_feature_drift"],
 }

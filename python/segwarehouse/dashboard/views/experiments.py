@@ -19,8 +19,12 @@ conversion, in money per customer for revenue). The **95% confidence interval** 
 of lifts the data is compatible with: when it includes 0 (the dot's bar crosses the dashed
 line), the test shows no clear effect in that segment. The **p-value** is the chance of a lift
 at least this large if the variant had no effect; with many segments compared at once, expect
-about one in twenty below 0.05 by chance alone. *Sample too small* marks cells whose intervals
-are unreliable. Segments are today's, so read these lifts as descriptive.
+about one in twenty below 0.05 by chance alone, which the **adjusted p (BH)** corrects for
+(Benjamini-Hochberg across the experiment's segments: below 0.05, at most one in twenty such
+findings is expected to be a false alarm). *Sample too small* marks cells whose intervals are
+unreliable. The last table asks whether the effect **differs between segments**: a small
+p-value of Cochran's Q says the segments' lifts differ by more than chance; I² is the share of
+their spread that is real. Segments are today's, so read these lifts as descriptive.
 """
 )
 
@@ -68,3 +72,5 @@ ui.table(queries.display_table(cells, queries.EXPERIMENT_CONVERSION_COLUMNS))
 st.markdown("**Revenue per customer**")
 ui.table(queries.display_table(cells, queries.EXPERIMENT_REVENUE_COLUMNS))
 ui.suppressed_note(sorted(set(cells.loc[cells["is_suppressed"].astype(bool), "segment_name"])))
+st.markdown("**Does the effect differ between segments?**")
+ui.table(queries.experiment_heterogeneity(connection, segmentation, experiment))

@@ -11,6 +11,23 @@ connection = ui.connection()
 segmentation = ui.segmentation()
 definitions = queries.segment_definitions(connection, segmentation)
 
+
+def cross_sell(segment_id: int, segment_name: str) -> None:
+    """The segment's product categories, those it buys most over the base first."""
+    st.markdown(f"**Categories to cross-sell to {segment_name}**")
+    st.caption(
+        "Lift is the category's share of this segment's revenue over its share of all "
+        "customers' revenue: above 1 the segment favours it. Ranked are the categories with "
+        "enough buyers (the build's category_affinity_min_buyer_count); a category this "
+        "segment rarely buys but its neighbours do is a cross-sell lead."
+    )
+    affinity = queries.category_affinity(connection, segmentation, segment_id)
+    if affinity.empty:
+        st.info("No product categories in this published file's orders.")
+        return
+    ui.table(queries.display_table(affinity, queries.AFFINITY_COLUMNS))
+
+
 if segmentation == "rfm":
     st.markdown(
         """
@@ -20,6 +37,13 @@ The table gives each segment's definition and the action recommended for it.
 """
     )
     ui.table(queries.display_table(definitions, queries.DEFINITION_COLUMNS, suppressed=None))
+    rfm_names = dict(zip(definitions["segment_id"], definitions["segment_name"], strict=True))
+    chosen = st.selectbox(
+        "Segment",
+        options=definitions["segment_id"].tolist(),
+        format_func=lambda value: f"{value} {rfm_names[value]}",
+    )
+    cross_sell(chosen, rfm_names[chosen])
     st.stop()
 
 st.markdown(
@@ -112,3 +136,4 @@ st.caption(
     f"Model {profiles['_model_version'].iloc[0]}, trained on features as of "
     f"{queries.format_date(profiles['as_of_date'].iloc[0])}."
 )
+cross_sell(segment_id, definition["segment_name"])
