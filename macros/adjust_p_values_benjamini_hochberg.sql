@@ -16,9 +16,11 @@
             when ranked.{{ column }} is not null
                 then least(
                     1.0,
+                    -- m / i first: exactly 1 for the largest p-value, which is then
+                    -- its own adjusted value, not p * m / m a rounding below p.
                     min(
-                        ranked.{{ column }} * ranked._{{ column }}_family_size
-                        / ranked._{{ column }}_rank
+                        ranked.{{ column }}
+                        * (ranked._{{ column }}_family_size / ranked._{{ column }}_rank)
                     ) over (
                         partition by {{ partition }}
                         order by ranked.{{ column }} desc nulls last, ranked._{{ column }}_rank desc
