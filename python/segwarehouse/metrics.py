@@ -99,6 +99,10 @@ def parse_project(database: Path) -> None:
         )
 
 
+# Digits after the point in `mf query`'s table, unless the query gives --decimals.
+DISPLAY_DECIMALS = 2
+
+
 def check_published(database: Path, relations: Sequence[tuple[str, str, str]]) -> None:
     """The file exists, is a published file, and holds every mart the semantic layer reads."""
     if not database.exists():
@@ -155,6 +159,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parse_project(database)
     relations = manifest_relations(json.loads(SEMANTIC_MANIFEST.read_text()))
     check_published(database, relations)
+    if mf_arguments[0] == "query" and not any(
+        argument.startswith("--decimals") for argument in mf_arguments
+    ):
+        # mf prints large values as 4.58273e+06 by default: show money and rates in full.
+        mf_arguments = [*mf_arguments, "--decimals", str(DISPLAY_DECIMALS)]
     mf = Path(sys.executable).parent / "mf"
     return subprocess.run(
         [str(mf), *mf_arguments], cwd=PROJECT_DIR, env=environment(database), check=False

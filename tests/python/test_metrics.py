@@ -270,3 +270,20 @@ def test_the_manifest_is_parsed_again_when_stale_or_for_another_target(tmp_path)
     later = manifest.stat().st_mtime + 10
     os.utime(model, (later, later))
     assert not metrics.manifest_is_current(manifest, tmp_path)
+
+
+def test_a_query_shows_figures_in_full_unless_it_asks_for_other_decimals(published):
+    """mf's default table prints 4.58273e+06 for 4,582,734.79: the command asks for cents."""
+    shown = run_metrics(
+        "query", "--metrics", "revenue", "--group-by", "customer__segment_name"
+    ).stdout
+    (total,) = published.execute(
+        "select sum(revenue) from marts.fct_segment_kpis where segmentation = 'kmeans'"
+    ).fetchall()[0]
+    assert "e+0" not in shown
+    lines = [line.split() for line in shown.splitlines() if line[:1].isalpha()]
+    figures = [float(parts[-1]) for parts in lines if parts[-1].replace(".", "").isdigit()]
+    assert all(len(f"{figure:.2f}".split(".")[1]) == 2 for figure in figures)
+    assert sum(figures) == pytest.approx(float(total), abs=0.05)
+    asked = run_metrics("query", "--metrics", "revenue", "--decimals", "0").stdout
+    assert "--decimals" not in asked and "." not in asked.splitlines()[-1]
