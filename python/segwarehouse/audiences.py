@@ -57,6 +57,7 @@ from typing import Any
 import duckdb
 
 from segwarehouse.publish import fsync_path
+from segwarehouse.published import PublishedFileError, open_published
 
 STATE_FILE = "state.json"
 STATE_VERSION = 1
@@ -274,30 +275,11 @@ def sha256_hex(content: bytes) -> str:
 
 def read_published(path: Path) -> PublishedAudiences:
     """The current memberships, identifiers and suppression of a published file (read-only)."""
-    if not path.exists():
-        raise AudienceError(
-            f"no published file at {path}: build and publish first (make build-demo, make "
-            "build-source SOURCE=...), or give --database the published file"
-        )
     try:
-        connection = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as error:
-        raise AudienceError(f"cannot open {path} read-only: {error}") from error
+        connection = open_published(path, required=[f"marts.{name}" for name in REQUIRED_TABLES])
+    except PublishedFileError as error:
+        raise AudienceError(str(error)) from error
     with connection:
-        tables = {
-            row[0]
-            for row in connection.execute(
-                "select table_name from duckdb_tables() where schema_name = 'marts'"
-            ).fetchall()
-        }
-        missing = [name for name in REQUIRED_TABLES if name not in tables]
-        if missing:
-            raise AudienceError(
-                f"{path} lacks {', '.join('marts.' + name for name in missing)}: it is not a "
-                "published file of this project's version (give the published.duckdb of a "
-                "build, not the warehouse), or was published before audiences existed: build "
-                "and publish again"
-            )
         (publication_id,) = connection.execute(
             "select any_value(publication_id) from marts._publication"
         ).fetchone()

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import duckdb
+from segwarehouse.published import PublishedFileError, open_published
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE = Path("data") / "demo" / "published.duckdb"
@@ -37,7 +37,6 @@ DATABASE_NAME = "published"
 SEMANTIC_MANIFEST = PROJECT_DIR / "target" / "semantic_manifest.json"
 # What the semantic manifest is parsed from.
 PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros")
-PUBLICATION_TABLE = ("marts", "_publication")
 
 
 def project_files(root: Path = PROJECT_DIR) -> Iterable[Path]:
@@ -105,36 +104,17 @@ DISPLAY_DECIMALS = 2
 
 def check_published(database: Path, relations: Sequence[tuple[str, str, str]]) -> None:
     """The file exists, is a published file, and holds every mart the semantic layer reads."""
-    if not database.exists():
-        raise SystemExit(
-            f"no published file at {database}: build it first (make demo, make build-test, or "
-            "make build-source SOURCE=path/to/mapping.yml), then point --database at "
-            "data/<name>/published.duckdb"
-        )
     try:
-        connection = duckdb.connect(str(database), read_only=True)
-    except duckdb.Error as error:
-        raise SystemExit(f"cannot open {database}: {str(error).splitlines()[0]}") from error
-    with connection:
-        tables = set(
-            connection.execute(
-                "select table_schema, table_name from information_schema.tables"
-            ).fetchall()
+        connection = open_published(
+            database,
+            required=sorted({f"{schema}.{table}" for _, schema, table in relations}),
+            how_to_build="build and publish it (make demo, make build-test, or make "
+            "build-source SOURCE=path/to/mapping.yml), then point --database at "
+            "data/<name>/published.duckdb",
         )
-    if PUBLICATION_TABLE not in tables:
-        raise SystemExit(
-            f"{database} is not a published file (it has no marts._publication): query "
-            "data/<name>/published.duckdb, not a build warehouse"
-        )
-    missing = sorted(
-        f"{schema}.{table}" for _, schema, table in relations if (schema, table) not in tables
-    )
-    if missing:
-        raise SystemExit(
-            f"{database} lacks {', '.join(missing)}, which the semantic layer reads: it was "
-            "published by an older version of the project; rebuild it (make demo, make "
-            "build-test or make build-source) and run again"
-        )
+    except PublishedFileError as error:
+        raise SystemExit(str(error)) from error
+    connection.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,6 +20,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from segwarehouse.published import PublishedFileError
+from segwarehouse.published import open_published as open_published_file
 from segwarehouse.summary import QUARANTINE_SQL, segment_totals
 
 DEFAULT_DATABASE = Path("data/demo/published.duckdb")
@@ -79,25 +81,16 @@ def min_group_size(connection: duckdb.DuckDBPyConnection) -> int:
 def open_published(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to a published file, closed on exit so that the next one sees
     the next publication; a DashboardError naming the path when it cannot be read."""
-    if not path.is_file():
-        raise DashboardError(
-            f"No published warehouse at {path.resolve()}: run `make demo` to build and publish "
-            f"the demo data, or point {DATABASE_ENV} at a published.duckdb "
-            "(make dashboard DASHBOARD_DATABASE=data/<target>/published.duckdb)."
+    try:
+        connection = open_published_file(
+            path,
+            how_to_build=f"run `make demo` to build and publish the demo data, or point "
+            f"{DATABASE_ENV} at a published.duckdb "
+            "(make dashboard DASHBOARD_DATABASE=data/<target>/published.duckdb)",
         )
+    except PublishedFileError as error:
+        raise DashboardError(str(error)) from error
     try:
-        connection = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as error:
-        raise DashboardError(
-            f"Cannot open {path.resolve()} read-only ({error}): is it a DuckDB file published "
-            "by `make demo` or a build?"
-        ) from error
-    try:
-        if not has_table(connection, "_publication"):
-            raise DashboardError(
-                f"{path.resolve()} is not a published file (it has no marts._publication): open "
-                "the published.duckdb a build writes beside its warehouse, not the warehouse."
-            )
         yield connection
     finally:
         connection.close()
