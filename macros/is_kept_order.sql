@@ -10,3 +10,10 @@
         and coalesce({{ orders }}.returned_date > {{ as_of_date }}, true)
     )
 {%- endmacro %}
+
+{% macro net_of_discount(amount, discount) -%}
+    {#- What an order or a line earns: its amount less its discount (none when null). Orders'
+        net_amount (int_orders_valued) and lines' (category affinity) both use it, so a line's
+        net amounts add up to its order's. -#}
+    ({{ amount }} - coalesce({{ discount }}, 0))
+{%- endmacro %}

@@ -28,7 +28,8 @@ kept_lines as (
         orders.customer_id,
         products.category,
         order_lines.quantity,
-        order_lines.line_amount - coalesce(order_lines.discount_amount, 0) as net_amount
+        {{ net_of_discount('order_lines.line_amount', 'order_lines.discount_amount') }}
+            as net_amount
     from order_lines
     inner join orders on order_lines.order_id = orders.order_id
     inner join products on order_lines.product_id = products.product_id

@@ -1,3 +1,5 @@
+{%- set gross_amount = 'coalesce(line_totals.gross_amount, 0)' %}
+
 with
 
 orders as (
@@ -36,10 +38,9 @@ final as (
         or coalesce(line_totals.discount_amount, 0) > 0 as has_discount,
         coalesce(line_totals.line_count, 0) as line_count,
         coalesce(line_totals.item_quantity, 0) as item_quantity,
-        coalesce(line_totals.gross_amount, 0) as gross_amount,
+        {{ gross_amount }} as gross_amount,
         coalesce(line_totals.discount_amount, 0) as discount_amount,
-        coalesce(line_totals.gross_amount, 0)
-        - coalesce(line_totals.discount_amount, 0) as net_amount
+        {{ net_of_discount(gross_amount, 'line_totals.discount_amount') }} as net_amount
     from orders
     left join line_totals on orders.order_id = line_totals.order_id
 )
