@@ -10,10 +10,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from datetime import date
 from pathlib import Path
 
@@ -24,7 +20,8 @@ import pytest
 from segwarehouse import audiences
 from segwarehouse.audiences import AudienceError, export_audiences, slugify
 
-from .conftest import PROJECT_DIR, TEST_DATA_DIR
+from .conftest import TEST_DATA_DIR
+from .test_byod import assert_built, build
 
 NAMES = {
     ("kmeans", 1): "High-value loyal",
@@ -552,28 +549,9 @@ def test_a_tiny_shop_exports_normalised_hashes_and_suppresses_its_small_segments
             "Amount": [10 + 7 * i for i in range(24)],
         }
     ).to_csv(folder / "orders.csv", index=False)
-    (folder / "mapping.yml").write_text(textwrap.dedent(TINY_MAPPING))
-    warehouse = folder / "warehouse" / "warehouse.duckdb"
-    built = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "segwarehouse.sources",
-            "build",
-            str(folder / "mapping.yml"),
-            "--warehouse",
-            str(warehouse),
-            "--no-summary",
-            "--",
-            "--exclude-resource-type",
-            "unit_test",
-        ],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        env=os.environ | {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
-    )
-    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    built = build(folder, TINY_MAPPING, "--no-summary")
+    assert_built(built)
+    warehouse = built.warehouse
     published = warehouse.with_name("published.duckdb")
     with duckdb.connect(str(published), read_only=True) as connection:
         identifiers = dict(
