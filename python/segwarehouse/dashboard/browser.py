@@ -178,8 +178,13 @@ if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return 
 const heading = document.querySelector('[data-testid="stMainBlockContainer"] h1');
 if (!heading || !heading.textContent.includes(title)) return false;
 if (document.querySelector('[data-testid="stSkeleton"]')) return false;
-const drawn = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-    .filter(chart => chart.querySelector('.main-svg'));
+const placed = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+const drawn = placed.filter(chart => chart.querySelector('.main-svg'));
+// A page that stopped early with an explanation (one as-of date: no movement yet) has fewer
+// charts than it can draw: done when those it placed are drawn.
+if (document.querySelector('[data-testid="stAlertContentInfo"]')) {
+    return drawn.length === placed.length;
+}
 return drawn.length >= charts
     && document.querySelectorAll('[data-testid="stTable"] table').length >= tables;
 """
