@@ -127,9 +127,9 @@
                     else '{:,}'.format(lost[measure] | sum)) ~ " of "
                 ~ ('{:,.2f}'.format(totals[measure] | sum) if measure == 'revenue'
                     else '{:,}'.format(totals[measure] | sum)) ~ "): "
-                ~ reasons[measure] | join('; ') ~ "." -%}
+                ~ reasons[measure] | join('; ') -%}
             {%- if share > setting('quarantine_max_loss_share') -%}
-                {%- do failures.append(message) -%}
+                {%- do failures.append(message ~ ".") -%}
             {%- elif share > setting('quarantine_warn_loss_share') -%}
                 {%- do exceptions.warn(message ~ " (above quarantine_warn_loss_share "
                     ~ setting('quarantine_warn_loss_share') ~ "). See marts.fct_quarantine_summary"
