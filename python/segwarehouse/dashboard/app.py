@@ -41,7 +41,6 @@ def main() -> None:
                 f"{info.published_at:%Y-%m-%d %H:%M} UTC  \n{options.database}"
             )
             st.session_state[ui.CONNECTION_KEY] = connection
-            st.session_state[ui.OPTIONS_KEY] = options
             st.session_state[ui.MIN_GROUP_SIZE_KEY] = queries.min_group_size(connection)
             page.run()
     except queries.DashboardError as error:

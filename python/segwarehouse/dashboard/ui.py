@@ -10,7 +10,6 @@ import streamlit as st
 from segwarehouse.dashboard import queries
 
 CONNECTION_KEY = "_dashboard_connection"
-OPTIONS_KEY = "_dashboard_options"
 MIN_GROUP_SIZE_KEY = "_dashboard_min_group_size"
 SEGMENTATION_KEY = "segmentation"
 
@@ -18,10 +17,6 @@ SEGMENTATION_KEY = "segmentation"
 def connection() -> duckdb.DuckDBPyConnection:
     """The read-only connection to the published file, opened by app.py for this run."""
     return st.session_state[CONNECTION_KEY]
-
-
-def options() -> queries.Options:
-    return st.session_state[OPTIONS_KEY]
 
 
 def min_group_size() -> int:
