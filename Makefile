@@ -12,9 +12,11 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 DEMO_CUSTOMERS ?= 10000
 DEMO_SEED ?= 42
-# The demo builds as of this earlier date, then as of the data's last day, so that segment
-# history, transitions, drift and the dashboard's movement page have two dates to compare the
-# first time a newcomer opens them.
+# The demo builds as of the data's last day (training the segment model on all of it), then
+# backfills this earlier date and builds the last day again (both scored with that model), so
+# that segment history, transitions, drift and the dashboard's movement page have two dates to
+# compare the first time a newcomer opens them. Building the earlier date first would train on
+# a month less: 4 segments instead of 5, persona recovery (adjusted Rand) 0.54 instead of 0.84.
 DEMO_PREVIOUS_AS_OF ?= 2025-11-30
 # The test build uses the default size with its own seed, so it is not the demo's data.
 TEST_CUSTOMERS ?= 10000
@@ -66,6 +68,7 @@ test-data: install
 	$(BIN)/python -m segwarehouse.generate --customers $(TEST_CUSTOMERS) --seed $(TEST_SEED) --output-dir data/test
 
 build-demo: install
+	$(SOURCES) build sources/demo.yml --no-summary
 	$(SOURCES) build sources/demo.yml --no-summary --as-of $(DEMO_PREVIOUS_AS_OF)
 	$(SOURCES) build sources/demo.yml --no-summary
 
