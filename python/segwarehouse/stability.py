@@ -1,7 +1,7 @@
 """How many customers keep their segment id when the model is retrained on slightly more data.
 
     python -m segwarehouse.stability --database data/demo/warehouse.duckdb \
-        --model-config models/intermediate/int_segment_models_fitted.yml --growth 0.02
+        --model-config models/intermediate/segmentation/int_segment_models_fitted.yml --growth 0.02
 
 fits the configured model on a seeded subset of the customers (the "before" population),
 retrains it on all of them (2% more by default) with the first model as the previous one, and
