@@ -285,11 +285,11 @@
     {%- set prefix = "int_segment_models_fitted config '" -%}
     {#- k_min, k_max and n_clusters come from the segment_k_* vars, which validate_settings
         checks. -#}
-    {#- The documented columns of fct_customer_features and of the marts it selects from
-        (its yml documents only its own columns; the features are documented upstream). -#}
+    {#- The documented columns of fct_customer_features, which are documented on its two
+        halves (all three publish int_customer_features_combined). -#}
     {%- set available = features_node.columns.keys() | list -%}
-    {%- for parent_id in features_node.depends_on.nodes -%}
-        {%- set parent = graph.nodes.get(parent_id) -%}
+    {%- for half in ['fct_customer_behavioural_features', 'fct_customer_demographic_features'] -%}
+        {%- set parent = graph.nodes.get('model.' ~ project_name ~ '.' ~ half) -%}
         {%- for column_name in (parent.columns.keys() if parent is not none else []) -%}
             {%- if column_name not in available -%}{%- do available.append(column_name) -%}{%- endif -%}
         {%- endfor -%}

@@ -13,7 +13,7 @@ email_events as (
 ),
 
 memberships as (
-    select * from {{ ref('int_customer_segments_unpivoted') }}
+    select * from {{ ref('int_customer_segment_memberships') }}
 ),
 
 attributed_orders as (

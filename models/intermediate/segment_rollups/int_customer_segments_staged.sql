@@ -8,18 +8,18 @@
 with
 
 memberships as (
-    select * from {{ ref('dim_customer_segments') }}
+    select * from {{ ref('int_customer_segment_memberships') }}
 ),
 
 customer_features as (
-    select * from {{ ref('fct_customer_features') }}
+    select * from {{ ref('int_customer_features_combined') }}
 ),
 
 -- What the memberships were computed from: every column of every customer's features.
 features_fingerprints as (
     select
         as_of_date,
-        {{ features_fingerprint(ref('fct_customer_features')) }} as _features_fingerprint
+        {{ features_fingerprint(ref('int_customer_features_combined')) }} as _features_fingerprint
     from customer_features
     group by all
 ),
@@ -28,20 +28,9 @@ snapshot_rows as (
     select
         as_of_date,
         customer_id,
-        'kmeans' as segmentation,
+        segmentation,
         segment_id,
         _model_version,
-        current_timestamp as _scored_at
-    from memberships
-    -- No k-means segment without a fitted model.
-    where segment_id is not null
-    union all
-    select
-        as_of_date,
-        customer_id,
-        'rfm' as segmentation,
-        rfm_segment_id as segment_id,
-        null as _model_version,
         current_timestamp as _scored_at
     from memberships
 ),

@@ -1,7 +1,7 @@
 with
 
 memberships as (
-    select * from {{ ref('int_customer_segments_unpivoted') }}
+    select * from {{ ref('int_customer_segment_memberships') }}
 ),
 
 orders as (

@@ -6,8 +6,8 @@ assignments as (
     select * from {{ ref('int_experiment_assignments_canonical') }}
 ),
 
-customer_segments as (
-    select * from {{ ref('dim_customer_segments') }}
+memberships as (
+    select * from {{ ref('int_customer_segment_memberships') }}
 ),
 
 orders as (
@@ -67,23 +67,6 @@ customer_outcomes as (
     group by all
 ),
 
--- Each customer once per segmentation, as in fct_segment_kpis.
-memberships_by_segmentation as (
-    select
-        customer_id,
-        'kmeans' as segmentation,
-        segment_id
-    from customer_segments
-    -- No k-means segment without a fitted model.
-    where segment_id is not null
-    union all
-    select
-        customer_id,
-        'rfm' as segmentation,
-        rfm_segment_id as segment_id
-    from customer_segments
-),
-
 final as (
     select
         customer_outcomes.experiment_name,
@@ -100,7 +83,7 @@ final as (
         ) as revenue_sum_squares,
         {{ window_days }} as conversion_window_days
     from customer_outcomes
-    inner join memberships_by_segmentation as memberships
+    inner join memberships
         on customer_outcomes.customer_id = memberships.customer_id
     group by all
 )

@@ -1,15 +1,15 @@
 with
 
 memberships as (
-    select * from {{ ref('dim_customer_segments') }}
+    select * from {{ ref('int_customer_segment_memberships') }}
 ),
 
 features as (
-    select * from {{ ref('fct_customer_behavioural_features') }}
+    select * from {{ ref('int_customer_features_combined') }}
 ),
 
 segments as (
-    select * from {{ ref('dim_segments') }}
+    select * from {{ ref('int_segments_named') }}
 ),
 
 campaign_sends as (
@@ -17,28 +17,7 @@ campaign_sends as (
 ),
 
 lifetime_values as (
-    select * from {{ ref('fct_customer_lifetime_values') }}
-),
-
--- Each customer once per segmentation, so either can be read on its own.
-memberships_by_segmentation as (
-    select
-        customer_id,
-        'kmeans' as segmentation,
-        segment_id,
-        as_of_date,
-        _model_version
-    from memberships
-    -- No k-means segment without a fitted model.
-    where segment_id is not null
-    union all
-    select
-        customer_id,
-        'rfm' as segmentation,
-        rfm_segment_id as segment_id,
-        as_of_date,
-        null as _model_version
-    from memberships
+    select * from {{ ref('int_customer_lifetime_values_completed') }}
 ),
 
 per_segment as (
@@ -69,7 +48,7 @@ per_segment as (
         median(lifetime_values.predicted_clv) as predicted_clv_median,
         sum(lifetime_values.predicted_clv) as predicted_clv_total,
         count(*) filter (where lifetime_values.is_likely_churned) as likely_churned_count
-    from memberships_by_segmentation as memberships
+    from memberships
     inner join features on memberships.customer_id = features.customer_id
     left join campaign_sends on memberships.customer_id = campaign_sends.customer_id
     left join lifetime_values on memberships.customer_id = lifetime_values.customer_id

@@ -1,7 +1,7 @@
 with
 
 customer_features as (
-    select * from {{ ref('fct_customer_features') }}
+    select * from {{ ref('int_customer_features_combined') }}
 ),
 
 feature_values as (

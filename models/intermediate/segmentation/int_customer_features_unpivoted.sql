@@ -5,12 +5,12 @@
     standardized model fills every other category of the model with 0.
 -#}
 {%- set model_columns = segment_model_columns() -%}
-{%- set text_columns = text_columns_of(ref('fct_customer_features')) -%}
+{%- set text_columns = text_columns_of(ref('int_customer_features_combined')) -%}
 
 with
 
 customer_features as (
-    select * from {{ ref('fct_customer_features') }}
+    select * from {{ ref('int_customer_features_combined') }}
 ),
 
 unpivoted as (

@@ -1,7 +1,7 @@
 with
 
 features as (
-    select * from {{ ref('fct_customer_behavioural_features') }}
+    select * from {{ ref('int_customer_features_combined') }}
 ),
 
 rfm_segment_map as (

@@ -24,7 +24,7 @@ def model(dbt, session):
         max_categories=dbt.config.get("max_categories"),
     )
     retrain_requested = parse_flag("retrain", dbt.config.get("retrain"))
-    customer_features = dbt.ref("fct_customer_features")
+    customer_features = dbt.ref("int_customer_features_combined")
     require_features(customer_features.columns, config.required_columns)
     # The model versions kept by earlier builds (history.segment_models), none yet at first.
     kept = kept_table(session, "segment_models")

@@ -1,96 +1,45 @@
+{#- The behavioural columns of int_customer_features_combined: its published face. -#}
+
 with
 
-customers as (
-    select * from {{ ref('fct_customer_demographic_features') }}
+customer_features as (
+    select * from {{ ref('int_customer_features_combined') }}
 ),
 
-orders as (
-    select * from {{ ref('int_orders_aggregated_to_customers') }}
-),
-
-categories as (
-    select * from {{ ref('int_order_lines_aggregated_to_customers') }}
-),
-
-email as (
-    select * from {{ ref('int_email_events_aggregated_to_customers') }}
-),
-
-sessions as (
-    select * from {{ ref('int_web_sessions_aggregated_to_customers') }}
-),
-
-surveys as (
-    select * from {{ ref('int_survey_responses_aggregated_to_customers') }}
-),
-
-snapshots as (
-    select * from {{ ref('int_customer_snapshots_carried_forward') }}
-),
-
--- Counts and money are 0 for customers with no activity; rates and recency stay null because
--- they are undefined without activity, not zero. A customer snapshot (a source with
--- precomputed behaviour instead of orders) stands in for the orders.
 final as (
     select
-        customers.customer_id,
-        customers.as_of_date,
-        coalesce(orders.recency_days, snapshots.recency_days) as recency_days,
-        coalesce(orders.order_count, snapshots.order_count, 0) as order_count,
-        coalesce(orders.kept_order_count, snapshots.kept_order_count, 0) as kept_order_count,
-        coalesce(orders.returned_order_count, snapshots.returned_order_count, 0)
-            as returned_order_count,
-        coalesce(orders.discounted_order_count, snapshots.discounted_order_count, 0)
-            as discounted_order_count,
-        coalesce(orders.net_revenue, snapshots.monetary_value, 0) as monetary_value,
-        coalesce(
-            orders.average_order_value,
-            {{ safe_divide('snapshots.monetary_value', 'snapshots.kept_order_count') }}
-        ) as average_order_value,
-        orders.mean_days_between_orders,
-        orders.first_order_date,
-        coalesce(orders.last_order_date, snapshots.last_order_date) as last_order_date,
-        coalesce(
-            orders.discounted_order_share,
-            {{ safe_divide('snapshots.discounted_order_count', 'snapshots.order_count') }}
-        ) as discounted_order_share,
-        orders.discount_amount_share,
-        coalesce(
-            orders.return_rate,
-            {{ safe_divide('snapshots.returned_order_count', 'snapshots.order_count') }}
-        ) as return_rate,
-        coalesce(categories.distinct_category_count, 0) as distinct_category_count,
-        categories.top_category,
-        coalesce(
-            orders.web_order_share,
-            {{ safe_divide('snapshots.web_order_count', 'snapshots.order_count') }}
-        ) as web_order_share,
-        coalesce(
-            orders.app_order_share,
-            {{ safe_divide('snapshots.app_order_count', 'snapshots.order_count') }}
-        ) as app_order_share,
-        coalesce(
-            orders.store_order_share,
-            {{ safe_divide('snapshots.store_order_count', 'snapshots.order_count') }}
-        ) as store_order_share,
-        coalesce(email.email_delivered_count, 0) as email_delivered_count,
-        coalesce(email.email_opened_count, 0) as email_opened_count,
-        coalesce(email.email_clicked_count, 0) as email_clicked_count,
-        email.email_open_rate,
-        email.email_click_rate,
-        coalesce(email.has_unsubscribed, false) as has_unsubscribed,
-        coalesce(sessions.session_count, 0) as session_count,
-        coalesce(sessions.converted_session_count, 0) as converted_session_count,
-        sessions.session_conversion_rate,
-        surveys.latest_nps_score,
-        surveys.latest_satisfaction_score
-    from customers
-    left join orders on customers.customer_id = orders.customer_id
-    left join categories on customers.customer_id = categories.customer_id
-    left join email on customers.customer_id = email.customer_id
-    left join sessions on customers.customer_id = sessions.customer_id
-    left join surveys on customers.customer_id = surveys.customer_id
-    left join snapshots on customers.customer_id = snapshots.customer_id
+        customer_id,
+        as_of_date,
+        recency_days,
+        order_count,
+        kept_order_count,
+        returned_order_count,
+        discounted_order_count,
+        monetary_value,
+        average_order_value,
+        mean_days_between_orders,
+        first_order_date,
+        last_order_date,
+        discounted_order_share,
+        discount_amount_share,
+        return_rate,
+        distinct_category_count,
+        top_category,
+        web_order_share,
+        app_order_share,
+        store_order_share,
+        email_delivered_count,
+        email_opened_count,
+        email_clicked_count,
+        email_open_rate,
+        email_click_rate,
+        has_unsubscribed,
+        session_count,
+        converted_session_count,
+        session_conversion_rate,
+        latest_nps_score,
+        latest_satisfaction_score
+    from customer_features
 )
 
 select * from final

@@ -1,38 +1,39 @@
+{#- The membership backbone one row per customer: its RFM row beside its k-means row. -#}
+
 with
 
-scored as (
-    select * from {{ ref('int_customer_segments_scored') }}
+memberships as (
+    select * from {{ ref('int_customer_segment_memberships') }}
 ),
 
-rfm_scored as (
-    select * from {{ ref('int_customers_rfm_scored') }}
+rfm_memberships as (
+    select * from memberships
+    where segmentation = 'rfm'
 ),
 
-segments as (
-    select * from {{ ref('dim_segments') }}
+kmeans_memberships as (
+    select * from memberships
+    where segmentation = 'kmeans'
 ),
 
+-- Every customer has an RFM segment; the k-means columns are null when no segment model
+-- could be fitted (see fct_segment_model_runs.fit_message).
 final as (
     select
-        cast(rfm_scored.customer_id as bigint) as customer_id,
-        cast(rfm_scored.as_of_date as date) as as_of_date,
-        cast(scored.segment_id as integer) as segment_id,
-        cast(kmeans_segments.segment_name as varchar) as segment_name,
-        cast(scored.distance_to_centroid as double) as distance_to_centroid,
-        cast(rfm_scored.rfm_segment_id as integer) as rfm_segment_id,
-        cast(rfm_scored.rfm_segment_name as varchar) as rfm_segment_name,
-        cast(rfm_scored.recency_score as integer) as recency_score,
-        cast(rfm_scored.frequency_score as integer) as frequency_score,
-        cast(rfm_scored.monetary_score as integer) as monetary_score,
-        cast(scored._model_version as varchar) as _model_version
-    -- Every customer has an RFM segment; the k-means columns are null when no segment
-    -- model could be fitted (see fct_segment_model_runs.fit_message).
-    from rfm_scored
-    left join scored on rfm_scored.customer_id = scored.customer_id
-    left join segments as kmeans_segments
-        on
-            scored.segment_id = kmeans_segments.segment_id
-            and kmeans_segments.segmentation = 'kmeans'
+        rfm_memberships.customer_id,
+        rfm_memberships.as_of_date,
+        kmeans_memberships.segment_id,
+        kmeans_memberships.segment_name,
+        kmeans_memberships.distance_to_centroid,
+        rfm_memberships.segment_id as rfm_segment_id,
+        rfm_memberships.segment_name as rfm_segment_name,
+        rfm_memberships.recency_score,
+        rfm_memberships.frequency_score,
+        rfm_memberships.monetary_score,
+        kmeans_memberships._model_version
+    from rfm_memberships
+    left join kmeans_memberships
+        on rfm_memberships.customer_id = kmeans_memberships.customer_id
 )
 
 select * from final
