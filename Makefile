@@ -104,7 +104,7 @@ summary: install
 ## audiences: export each segment's members, adds and removes since the last export, as CSV
 ## for ad platforms, from data/<NAME>/published.duckdb (NAME=demo by default; DATABASE= another
 ## published file) into audiences/ beside it (OUTPUT= another folder); FORCE=1 exports from a
-## published file older than the last export. See the README, Audiences.
+## published file older than the last export. See docs/operations.md, Audiences.
 audiences: install
 	$(BIN)/python -m segwarehouse.audiences \
 		--database $(PUBLISHED) \

@@ -213,8 +213,8 @@
                         ~ " corrected data), replace the kept snapshot: "
                         ~ _replace_snapshots_hint() ~ ". If the kept snapshot is right, build"
                         ~ " the data it was computed from, or another as-of date (AS_OF=YYYY-MM-DD"
-                        ~ " / --as-of). To delete a bad snapshot or start history over, see the"
-                        ~ " README, Repairing history."
+                        ~ " / --as-of). To delete a bad snapshot or start history over, see"
+                        ~ " docs/segments.md, Repairing history."
                     ) }}
                 {%- endif -%}
             {%- endfor -%}
@@ -391,9 +391,9 @@
 
 {% macro forget_history(as_of_date=none, model_version=none, everything=false) -%}
     {#-
-        run-operation to repair history (README, Repairing history): delete the kept snapshot
-        and feature drift of one as-of date, or one stored segment model version with its
-        training bins, or everything kept (history starts over with the next build). Run it
+        run-operation to repair history (docs/segments.md, Repairing history): delete the kept
+        snapshot and feature drift of one as-of date, or one stored segment model version with
+        its training bins, or everything kept (history starts over with the next build). Run it
         while no build runs.
     -#}
     {%- set schema = history_schema() -%}

@@ -1,4 +1,4 @@
-"""Kept history as a dbt Python model reads and extends it (README, History is protected).
+"""Kept history as a dbt Python model reads and extends it (docs/segments.md, History is protected).
 
 What a warehouse keeps across builds lives in schema `history`, which no model writes: a model
 returns the kept rows with this build's rows added, every test of the build checks that, and

@@ -97,7 +97,7 @@ def test_revenue_and_order_metrics_by_kmeans_segment_equal_the_kpi_mart(tmp_path
     for name, (suppressed, customers, revenue, orders, aov, *_) in expected.items():
         row = answer[name]
         if suppressed:
-            # The semantic layer reads customer-grain marts: it does not suppress (README).
+            # The semantic layer reads customer-grain marts: it does not suppress (docs/kpis.md).
             assert customers is None and revenue is None
             continue
         published_rows += 1

@@ -378,7 +378,7 @@ def _when_unmapped(field: Field) -> str:
 
 
 def fields_markdown() -> str:
-    """The fields each entity accepts, as the README lists them (tests keep the two equal)."""
+    """The fields each entity accepts, as docs/sources.md lists them (tests keep the two equal)."""
     lines = [
         "| entity | field | type | when not mapped | meaning |",
         "|---|---|---|---|---|",

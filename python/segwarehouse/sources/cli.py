@@ -7,7 +7,7 @@
     dbt MAPPING -- ARGS
                     any dbt command on the source's warehouse, e.g. `-- test -s fct_segment_kpis`
     spec MAPPING    print the mapping as dbt reads it (the `source` var), as JSON
-    fields          print the fields each entity accepts (Markdown, as in the README)
+    fields          print the fields each entity accepts (Markdown, as in docs/sources.md)
 
 `make build-source SOURCE=MAPPING` runs `build`. Every path in a mapping file is relative to
 the file (or to its `root:`).
@@ -231,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--replace-snapshots",
         action="store_true",
         help="replace the kept segment snapshot of the as-of date even though it was computed "
-        "from other data (late or corrected data; README, Repairing history)",
+        "from other data (late or corrected data; docs/segments.md, Repairing history)",
     )
     parser.add_argument("--no-summary", action="store_true", help="skip the segment summary")
     parser.add_argument(

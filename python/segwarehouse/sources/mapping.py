@@ -393,7 +393,7 @@ def load_mapping(
         raise reader.fail(
             "staging",
             f"no folder models/staging/{staging} in {project_dir}: hand-written staging "
-            "models go there (see the README, Bring your own data)",
+            "models go there (see docs/sources.md, Hand-written staging)",
         )
 
     settings = _settings(reader, top)

@@ -57,7 +57,7 @@ pairs = queries.date_pairs(transitions)
 if not pairs:
     st.info(
         "Only one as-of date has been built, so there is no movement yet. Build an earlier "
-        "date to compare (see the README, History, backfill and transitions): "
+        "date to compare (see docs/segments.md, History, backfill and transitions): "
         "`.venv/bin/python -m segwarehouse.sources build sources/demo.yml --as-of 2025-11-30`, "
         "then the current date again."
     )
