@@ -1,12 +1,23 @@
-{% macro is_kept_order(orders, as_of_date) -%}
+{% macro is_placed_order(orders, as_of_date) -%}
     {#-
-        True for an order that counts as revenue as of `as_of_date`: placed by then, not
-        cancelled, and not returned by then (a later return does not reach back). The same
-        rule as monetary_value in fct_customer_behavioural_features.
+        True for an order that exists as of `as_of_date`: placed by then and not cancelled.
+        What order counts, recency, categories, session conversions and campaign conversions
+        count (a return does not undo the order having been placed).
     -#}
     (
         {{ orders }}.order_date <= {{ as_of_date }}
         and not {{ orders }}.is_cancelled
+    )
+{%- endmacro %}
+
+{% macro is_kept_order(orders, as_of_date) -%}
+    {#-
+        True for an order that counts as revenue as of `as_of_date`: placed by then and not
+        cancelled (is_placed_order), and not returned by then (a later return does not reach
+        back). The rule of monetary_value, int_orders_kept and every kept-revenue figure.
+    -#}
+    (
+        {{ is_placed_order(orders, as_of_date) }}
         and coalesce({{ orders }}.returned_date > {{ as_of_date }}, true)
     )
 {%- endmacro %}

@@ -25,7 +25,7 @@ Segments are processed in segment id order, so the result does not depend on row
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,14 +98,42 @@ ARCHETYPES: tuple[Archetype, ...] = (
     ),
 )
 
-# Phrases for a high and a low value of the features the project knows.
-FEATURE_PHRASES: dict[str, tuple[str, str]] = {
-    "recency_days": ("long since last order", "recent order"),
-    "order_count": ("many orders", "few orders"),
-    "monetary_value": ("high spend", "low spend"),
-    "average_order_value": ("big baskets", "small baskets"),
-    "discounted_order_share": ("mostly discounted", "rarely discounted"),
-    "tenure_days": ("long tenure", "short tenure"),
+
+@dataclass(frozen=True)
+class FeatureWording:
+    high: str  # a name phrase for a high value
+    low: str  # and for a low one
+    value: Callable[[float], str]  # the centroid's value in original units, for descriptions
+
+
+# How names and descriptions speak of the features the project knows, each written once.
+# Which features the model clusters on is not decided here but by the `segment_features` var
+# (dbt_project.yml or a mapping's `segments:`); any other feature is named by its column.
+FEATURE_WORDING: dict[str, FeatureWording] = {
+    "recency_days": FeatureWording(
+        "long since last order",
+        "recent order",
+        lambda value: f"last order ~{_number(value, decimals=0)} days ago",
+    ),
+    "order_count": FeatureWording(
+        "many orders", "few orders", lambda value: f"{_number(value)} orders"
+    ),
+    "monetary_value": FeatureWording(
+        "high spend", "low spend", lambda value: f"{_number(value)} spent"
+    ),
+    "average_order_value": FeatureWording(
+        "big baskets", "small baskets", lambda value: f"{_number(value)} per order"
+    ),
+    "discounted_order_share": FeatureWording(
+        "mostly discounted",
+        "rarely discounted",
+        lambda value: f"{_percent(value)} of orders discounted",
+    ),
+    "tenure_days": FeatureWording(
+        "long tenure",
+        "short tenure",
+        lambda value: f"customer for ~{_number(value, decimals=0)} days",
+    ),
 }
 
 
@@ -214,8 +242,10 @@ def _feature_phrase(feature: str, z: float) -> str:
     if separator:
         # A category's indicator (one-hot encoded text feature): "mostly education PhD".
         return f"{'mostly' if z > 0 else 'rarely'} {_words(column)} {value}"
-    high, low = FEATURE_PHRASES.get(feature, (f"high {_words(feature)}", f"low {_words(feature)}"))
-    return high if z > 0 else low
+    wording = FEATURE_WORDING.get(feature)
+    if wording is None:
+        return f"{'high' if z > 0 else 'low'} {_words(feature)}"
+    return wording.high if z > 0 else wording.low
 
 
 def _composed_name(features: Sequence[str], z: np.ndarray) -> str:
@@ -269,25 +299,14 @@ def _description(
 
 
 def _value_phrase(feature: str, value: float) -> str:
-    match feature:
-        case "recency_days":
-            return f"last order ~{_number(value, decimals=0)} days ago"
-        case "order_count":
-            return f"{_number(value)} orders"
-        case "monetary_value":
-            return f"{_number(value)} spent"
-        case "average_order_value":
-            return f"{_number(value)} per order"
-        case "discounted_order_share":
-            return f"{_percent(value)} of orders discounted"
-        case "tenure_days":
-            return f"customer for ~{_number(value, decimals=0)} days"
-        case _ if "=" in feature:
-            column, _, category = feature.partition("=")
-            return f"{_percent(value)} {_words(column)} {category}"
-        case _:
-            # Unknown features keep their column name, so the reader can look it up.
-            return f"{' '.join(feature.split())}: {_number(value)}"
+    wording = FEATURE_WORDING.get(feature)
+    if wording is not None:
+        return wording.value(value)
+    if "=" in feature:
+        column, _, category = feature.partition("=")
+        return f"{_percent(value)} {_words(column)} {category}"
+    # Unknown features keep their column name, so the reader can look it up.
+    return f"{' '.join(feature.split())}: {_number(value)}"
 
 
 def _number(value: float, decimals: int | None = None) -> str:

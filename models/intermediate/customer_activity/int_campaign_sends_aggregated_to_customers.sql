@@ -38,7 +38,9 @@ converted_sends as (
             closed_sends.customer_id = orders.customer_id
             and closed_sends.sent_at <= orders.ordered_at
             and orders.order_date <= closed_sends.sent_date + {{ window_days }}
-    where not orders.is_cancelled
+    -- The window closed by the as-of date, so every order in it was placed by then.
+    cross join as_of_dates
+    where {{ is_placed_order('orders', 'as_of_dates.as_of_date') }}
 ),
 
 final as (

@@ -31,9 +31,7 @@ category_spend as (
     inner join orders on order_lines.order_id = orders.order_id
     inner join products on order_lines.product_id = products.product_id
     cross join as_of_dates
-    where
-        orders.order_date <= as_of_dates.as_of_date
-        and not orders.is_cancelled
+    where {{ is_placed_order('orders', 'as_of_dates.as_of_date') }}
     group by all
     -- A customer snapshot's spend per category (a source without order lines).
     union all

@@ -14,12 +14,10 @@ orders_as_of as (
     select
         orders.*,
         as_of_dates.as_of_date,
-        coalesce(orders.returned_date <= as_of_dates.as_of_date, false) as is_returned_as_of
+        {{ is_kept_order('orders', 'as_of_dates.as_of_date') }} as is_kept_as_of
     from orders
     cross join as_of_dates
-    where
-        orders.order_date <= as_of_dates.as_of_date
-        and not orders.is_cancelled
+    where {{ is_placed_order('orders', 'as_of_dates.as_of_date') }}
 ),
 
 aggregated as (
@@ -27,12 +25,12 @@ aggregated as (
         customer_id,
         any_value(as_of_date) as as_of_date,
         count(*) as order_count,
-        count(*) filter (where is_returned_as_of) as returned_order_count,
-        count(*) filter (where not is_returned_as_of) as kept_order_count,
+        count(*) filter (where not is_kept_as_of) as returned_order_count,
+        count(*) filter (where is_kept_as_of) as kept_order_count,
         count(*) filter (where has_discount) as discounted_order_count,
         min(order_date) as first_order_date,
         max(order_date) as last_order_date,
-        coalesce(sum(net_amount) filter (where not is_returned_as_of), 0) as net_revenue,
+        coalesce(sum(net_amount) filter (where is_kept_as_of), 0) as net_revenue,
         coalesce(sum(gross_amount), 0) as gross_amount,
         coalesce(sum(discount_amount), 0) as discount_amount,
         count(*) filter (where channel = 'web') as web_order_count,

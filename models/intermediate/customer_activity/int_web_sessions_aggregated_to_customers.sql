@@ -20,9 +20,7 @@ sessions_as_of as (
         web_sessions.customer_id,
         web_sessions.pages_viewed,
         coalesce(
-            orders.order_date <= as_of_dates.as_of_date
-            and not orders.is_cancelled,
-            false
+            {{ is_placed_order('orders', 'as_of_dates.as_of_date') }}, false
         ) as is_converted
     from web_sessions
     cross join as_of_dates
