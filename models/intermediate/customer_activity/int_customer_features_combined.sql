@@ -5,6 +5,8 @@
     The mapping's customer attributes (numbers or text) follow the fixed demographic columns.
 -#}
 
+{%- set columns = demographic_feature_columns() -%}
+
 with
 
 customers as (
@@ -145,19 +147,10 @@ behaviours as (
 final as (
     select
         behaviours.*,
-        demographics.age_years,
-        demographics.age_band,
-        demographics.gender,
-        demographics.country,
-        demographics.region,
-        demographics.city,
-        demographics.signup_date,
-        demographics.tenure_days,
-        demographics.acquisition_channel,
-        {%- for attribute in source_attributes() %}
-        demographics.{{ attribute['name'] }},
+        {%- for column in columns[:-1] %}
+        demographics.{{ column }},
         {%- endfor %}
-        demographics.is_loyalty_member
+        demographics.{{ columns[-1] }}
     from behaviours
     inner join demographics on behaviours.customer_id = demographics.customer_id
 )

@@ -1,5 +1,6 @@
-{#- The demographic columns of int_customer_features_combined (the mapping's customer attributes
-    follow the fixed columns): its published face. -#}
+{#- The demographic columns of int_customer_features_combined: its published face. -#}
+
+{%- set columns = demographic_feature_columns() -%}
 
 with
 
@@ -11,19 +12,10 @@ final as (
     select
         customer_id,
         as_of_date,
-        age_years,
-        age_band,
-        gender,
-        country,
-        region,
-        city,
-        signup_date,
-        tenure_days,
-        acquisition_channel,
-        {%- for attribute in source_attributes() %}
-        {{ attribute['name'] }},
+        {%- for column in columns[:-1] %}
+        {{ column }},
         {%- endfor %}
-        is_loyalty_member
+        {{ columns[-1] }}
     from customer_features
 )
 
