@@ -5,8 +5,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from segwarehouse.generate import RAW_TABLES, GeneratorConfig, generate, main
-from segwarehouse.personas import PERSONA_NAMES, PERSONAS
+from segwarehouse.tools.generate import RAW_TABLES, GeneratorConfig, generate, main
+from segwarehouse.tools.personas import PERSONA_NAMES, PERSONAS
 
 
 def test_same_seed_gives_identical_tables():
@@ -116,7 +116,7 @@ def test_command_line_writes_raw_and_ground_truth_separately(tmp_path, capsys):
 def test_personas_that_may_place_no_order_keep_every_order_after_signup(monkeypatch):
     import dataclasses
 
-    from segwarehouse import generate as generator
+    from segwarehouse.tools import generate as generator
 
     patched = tuple(dataclasses.replace(p, minimum_orders=0) for p in PERSONAS)
     monkeypatch.setattr(generator, "PERSONAS", patched)

@@ -3,8 +3,8 @@
 A small generated shop is built twice through its mapping file (sources/demo.yml), each into a
 warehouse of its own; the second build reads the same rows written in another order and runs
 dbt with one thread instead of four. Every table of `marts` and `reference` must then hold the
-same rows, compared by hash (segwarehouse.fingerprint), except the run metadata columns, which
-record when a model was trained or a run scored.
+same rows, compared by hash (segwarehouse.tools.fingerprint), except the run metadata columns,
+which record when a model was trained or a run scored.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from segwarehouse.fingerprint import (
+from segwarehouse.tools.fingerprint import (
     RUN_METADATA_COLUMNS,
     compare_warehouses,
     differences,
     fingerprints,
 )
-from segwarehouse.generate import GeneratorConfig, generate
+from segwarehouse.tools.generate import GeneratorConfig, generate
 
 from .conftest import PROJECT_DIR
 

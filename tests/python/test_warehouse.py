@@ -18,8 +18,8 @@ import duckdb
 import pytest
 
 from segwarehouse.clustering import assign_segments, latest_model_rows, model_from_frame
-from segwarehouse.evaluate import memberships_with_personas, persona_recovery
-from segwarehouse.stability import config_from_yaml, retrain_stability
+from segwarehouse.tools.evaluate import memberships_with_personas, persona_recovery
+from segwarehouse.tools.stability import config_from_yaml, retrain_stability
 
 from .conftest import PROJECT_DIR, TEST_DATA_DIR, TEST_WAREHOUSE
 

@@ -1,6 +1,6 @@
 """Synthetic retailer: deterministic raw Parquet files for the warehouse's `shop` source.
 
-    python -m segwarehouse.generate --customers 10000 --seed 42 --output-dir data/demo
+    python -m segwarehouse.tools.generate --customers 10000 --seed 42 --output-dir data/demo
 
 writes `<output-dir>/raw/<table>.parquet` (what dbt reads) and
 `<output-dir>/ground_truth/customer_personas.parquet` (the planted persona of each customer,
@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from segwarehouse.personas import PERSONA_NAMES, PERSONAS
+from segwarehouse.tools.personas import PERSONA_NAMES, PERSONAS
 
 RAW_TABLES: tuple[str, ...] = (
     "customers",
