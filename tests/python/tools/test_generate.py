@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from datetime import date
 
 import numpy as np
@@ -111,6 +113,24 @@ def test_command_line_writes_raw_and_ground_truth_separately(tmp_path, capsys):
     truth = pq.read_table(tmp_path / "ground_truth" / "customer_personas.parquet")
     assert truth.num_rows == 50
     assert "generated customers 50" in capsys.readouterr().out
+
+
+def test_the_old_module_path_still_writes_the_same_files(tmp_path):
+    """../shared/benchmarks/compare.sh runs `python -m segwarehouse.generate`."""
+    arguments = ["--customers", "50", "--seed", "5", "--output-dir"]
+    subprocess.run(
+        [sys.executable, "-m", "segwarehouse.generate", *arguments, str(tmp_path / "old")],
+        check=True,
+        capture_output=True,
+    )
+    main([*arguments, str(tmp_path / "new")])
+
+    def files(folder):
+        return {path.relative_to(folder): path.read_bytes() for path in folder.rglob("*.parquet")}
+
+    old = files(tmp_path / "old")
+    assert len(old) == len(RAW_TABLES) + 1  # and the ground truth
+    assert old == files(tmp_path / "new")
 
 
 def test_personas_that_may_place_no_order_keep_every_order_after_signup(monkeypatch):
