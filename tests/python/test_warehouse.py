@@ -23,7 +23,9 @@ from segwarehouse.tools.stability import config_from_yaml, retrain_stability
 
 from .conftest import PROJECT_DIR, TEST_DATA_DIR, TEST_WAREHOUSE
 
-MODEL_CONFIG = PROJECT_DIR / "models" / "intermediate" / "int_segment_models_fitted.yml"
+MODEL_CONFIG = (
+    PROJECT_DIR / "models" / "intermediate" / "segmentation" / "int_segment_models_fitted.yml"
+)
 
 PUBLIC_MARTS = (
     "dim_customers",
