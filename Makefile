@@ -62,10 +62,10 @@ $(INSTALLED): pyproject.toml constraints.txt
 install: $(INSTALLED)
 
 demo-data: install
-	$(BIN)/python -m segwarehouse.generate --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --output-dir data/demo
+	$(BIN)/python -m segwarehouse.tools.generate --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --output-dir data/demo
 
 test-data: install
-	$(BIN)/python -m segwarehouse.generate --customers $(TEST_CUSTOMERS) --seed $(TEST_SEED) --output-dir data/test
+	$(BIN)/python -m segwarehouse.tools.generate --customers $(TEST_CUSTOMERS) --seed $(TEST_SEED) --output-dir data/test
 
 build-demo: install
 	$(SOURCES) build sources/demo.yml --no-summary
@@ -172,7 +172,7 @@ browser:
 
 ## bench: generate, build, append one day, build again; print time and peak memory per stage
 bench: install
-	$(BIN)/python -m segwarehouse.bench --customers $(BENCH_CUSTOMERS) --workdir data/bench
+	$(BIN)/python -m segwarehouse.tools.bench --customers $(BENCH_CUSTOMERS) --workdir data/bench
 
 clean:
 	rm -rf $(VENV) .venv-duckdb-* data target logs

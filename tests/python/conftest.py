@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from segwarehouse.generate import GeneratorConfig, generate
+from segwarehouse.tools.generate import GeneratorConfig, generate
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 TEST_DATA_DIR = PROJECT_DIR / "data" / "test"

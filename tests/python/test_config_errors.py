@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from segwarehouse.generate import GeneratorConfig, generate, write
 from segwarehouse.sources.catalog import ENTITIES
+from segwarehouse.tools.generate import GeneratorConfig, generate, write
 
 from .conftest import PROJECT_DIR
 

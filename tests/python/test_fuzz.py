@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from segwarehouse.generate import RAW_TABLES, GeneratorConfig, generate
+from segwarehouse.tools.generate import RAW_TABLES, GeneratorConfig, generate
 
 from .conftest import PROJECT_DIR
 

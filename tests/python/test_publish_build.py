@@ -76,7 +76,7 @@ def first_build(tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("publish_build")
     generated = run(
         [
-            sys.executable, "-m", "segwarehouse.generate", "--customers", str(CUSTOMERS),
+            sys.executable, "-m", "segwarehouse.tools.generate", "--customers", str(CUSTOMERS),
             "--seed", "7", "--output-dir", str(folder / "data"),
         ]
     )  # fmt: skip

@@ -3,8 +3,8 @@
 A small generated shop is built twice through its mapping file (sources/demo.yml), each into a
 warehouse of its own; the second build reads the same rows written in another order and runs
 dbt with one thread instead of four. Every table of `marts` and `reference` must then hold the
-same rows, compared by hash (segwarehouse.fingerprint), except the run metadata columns, which
-record when a model was trained or a run scored.
+same rows, compared by hash (segwarehouse.tools.fingerprint), except the run metadata columns,
+which record when a model was trained or a run scored.
 """
 
 from __future__ import annotations
@@ -19,13 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from segwarehouse.fingerprint import (
-    RUN_METADATA_COLUMNS,
-    compare_warehouses,
-    differences,
-    fingerprints,
-)
-from segwarehouse.generate import GeneratorConfig, generate
+from segwarehouse.tools.fingerprint import compare_warehouses, fingerprints
+from segwarehouse.tools.generate import GeneratorConfig, generate
 
 from .conftest import PROJECT_DIR
 
@@ -99,69 +94,3 @@ def test_two_builds_of_the_same_data_have_the_same_marts(two_builds):
     assert empty <= EMPTY_AFTER_ONE_BUILD, empty
     found = compare_warehouses(first, second)
     assert not found, "the builds differ (run metadata aside):\n" + "\n".join(found)
-
-
-def _fingerprints_of(statements: str) -> dict:
-    with duckdb.connect() as connection:
-        connection.execute("attach ':memory:' as build")
-        connection.execute("use build")
-        connection.execute("create schema marts")
-        connection.execute(statements)
-        return fingerprints(connection, "build")
-
-
-BASE = """
-    create table marts.kpis (segment_id integer, revenue double, _scored_at timestamp);
-    insert into marts.kpis values
-        (1, 10.5, '2026-01-01 10:00'), (2, 0.1::double + 0.2::double, '2026-01-01 10:00');
-"""
-
-
-@pytest.mark.parametrize(
-    ("other", "expected"),
-    [
-        pytest.param(
-            """
-            create table marts.kpis (segment_id integer, revenue double, _scored_at timestamp);
-            insert into marts.kpis values
-                (2, 0.1::double + 0.2::double, '2027-05-05 00:00'), (1, 10.5, '2027-05-05 00:00');
-            """,
-            [],
-            id="rows-in-another-order-and-other-run-metadata",
-        ),
-        pytest.param(
-            """
-            create table marts.kpis (segment_id integer, revenue double, _scored_at timestamp);
-            insert into marts.kpis values
-                (1, 10.5, '2026-01-01 10:00'), (2, 0.3, '2026-01-01 10:00');
-            """,
-            ["marts.kpis: columns revenue"],
-            id="last-bit-of-a-double",
-        ),
-        pytest.param(
-            """
-            create table marts.kpis (segment_id integer, revenue double, _scored_at timestamp);
-            insert into marts.kpis values
-                (1, 0.1::double + 0.2::double, '2026-01-01 10:00'), (2, 10.5, '2026-01-01 10:00');
-            """,
-            ["marts.kpis: same values per column, paired differently in rows"],
-            id="values-swapped-between-rows",
-        ),
-        pytest.param(
-            """
-            create table marts.kpis (segment_id integer, revenue double, _scored_at timestamp);
-            insert into marts.kpis values (1, 10.5, '2026-01-01 10:00');
-            """,
-            ["marts.kpis: columns segment_id, revenue (2 vs 1 rows)"],
-            id="a-missing-row",
-        ),
-        pytest.param(
-            BASE + "create table marts.extra (x integer);",
-            ["marts.extra: only in the second build"],
-            id="a-table-of-one-build-only",
-        ),
-    ],
-)
-def test_the_comparison_names_what_differs_and_ignores_run_metadata(other, expected):
-    assert "_scored_at" in RUN_METADATA_COLUMNS
-    assert differences(_fingerprints_of(BASE), _fingerprints_of(other)) == expected

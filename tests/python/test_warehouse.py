@@ -18,12 +18,14 @@ import duckdb
 import pytest
 
 from segwarehouse.clustering import assign_segments, latest_model_rows, model_from_frame
-from segwarehouse.evaluate import memberships_with_personas, persona_recovery
-from segwarehouse.stability import config_from_yaml, retrain_stability
+from segwarehouse.tools.evaluate import memberships_with_personas, persona_recovery
+from segwarehouse.tools.stability import config_from_yaml, retrain_stability
 
 from .conftest import PROJECT_DIR, TEST_DATA_DIR, TEST_WAREHOUSE
 
-MODEL_CONFIG = PROJECT_DIR / "models" / "intermediate" / "int_segment_models_fitted.yml"
+MODEL_CONFIG = (
+    PROJECT_DIR / "models" / "intermediate" / "segmentation" / "int_segment_models_fitted.yml"
+)
 
 PUBLIC_MARTS = (
     "dim_customers",

@@ -1,7 +1,7 @@
 import duckdb
 
-from segwarehouse.bench import DAY_OF_ROW, append_day, split_last_day
-from segwarehouse.generate import write
+from segwarehouse.tools.bench import DAY_OF_ROW, append_day, split_last_day
+from segwarehouse.tools.generate import write
 
 
 def counts(raw_dir):
@@ -35,7 +35,7 @@ def test_holding_back_the_last_day_then_appending_it_restores_every_row(small_re
 
 
 def test_node_groups_sum_node_seconds_per_layer_and_kind():
-    from segwarehouse.bench import node_groups, slowest_nodes
+    from segwarehouse.tools.bench import node_groups, slowest_nodes
 
     def node(unique_id, seconds, relation=None):
         return {"unique_id": unique_id, "execution_time": seconds, "relation_name": relation}

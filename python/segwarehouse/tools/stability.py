@@ -1,6 +1,6 @@
 """How many customers keep their segment id when the model is retrained on slightly more data.
 
-    python -m segwarehouse.stability --database data/demo/warehouse.duckdb \
+    python -m segwarehouse.tools.stability --database data/demo/warehouse.duckdb \
         --model-config models/intermediate/segmentation/int_segment_models_fitted.yml --growth 0.02
 
 fits the configured model on a seeded subset of the customers (the "before" population),

@@ -7,7 +7,7 @@ any two runs. A table's fingerprint is its row count, the sum of its rows' hashe
 the rows are stored in does not matter, and a value moved to another row does) and one such sum
 per column, which names the columns that differ.
 
-Usage: python -m segwarehouse.fingerprint A/warehouse.duckdb B/warehouse.duckdb
+Usage: python -m segwarehouse.tools.fingerprint A/warehouse.duckdb B/warehouse.duckdb
 (exit 1 and one line per difference when they differ). Published files compare too: their
 `marts._publication` table is run metadata.
 """
@@ -131,7 +131,7 @@ def compare_warehouses(first: Path, second: Path) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m segwarehouse.fingerprint", description=__doc__.split("\n\n")[0]
+        prog="python -m segwarehouse.tools.fingerprint", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("first", type=Path)
     parser.add_argument("second", type=Path)

@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from datetime import date
 
 import numpy as np
@@ -5,8 +7,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from segwarehouse.generate import RAW_TABLES, GeneratorConfig, generate, main
-from segwarehouse.personas import PERSONA_NAMES, PERSONAS
+from segwarehouse.tools.generate import RAW_TABLES, GeneratorConfig, generate, main
+from segwarehouse.tools.personas import PERSONA_NAMES, PERSONAS
 
 
 def test_same_seed_gives_identical_tables():
@@ -113,10 +115,28 @@ def test_command_line_writes_raw_and_ground_truth_separately(tmp_path, capsys):
     assert "generated customers 50" in capsys.readouterr().out
 
 
+def test_the_old_module_path_still_writes_the_same_files(tmp_path):
+    """../shared/benchmarks/compare.sh runs `python -m segwarehouse.generate`."""
+    arguments = ["--customers", "50", "--seed", "5", "--output-dir"]
+    subprocess.run(
+        [sys.executable, "-m", "segwarehouse.generate", *arguments, str(tmp_path / "old")],
+        check=True,
+        capture_output=True,
+    )
+    main([*arguments, str(tmp_path / "new")])
+
+    def files(folder):
+        return {path.relative_to(folder): path.read_bytes() for path in folder.rglob("*.parquet")}
+
+    old = files(tmp_path / "old")
+    assert len(old) == len(RAW_TABLES) + 1  # and the ground truth
+    assert old == files(tmp_path / "new")
+
+
 def test_personas_that_may_place_no_order_keep_every_order_after_signup(monkeypatch):
     import dataclasses
 
-    from segwarehouse import generate as generator
+    from segwarehouse.tools import generate as generator
 
     patched = tuple(dataclasses.replace(p, minimum_orders=0) for p in PERSONAS)
     monkeypatch.setattr(generator, "PERSONAS", patched)

@@ -1,6 +1,6 @@
 """Benchmark: generate N customers, build, append one day of data, build again; print a table.
 
-    python -m segwarehouse.bench --customers 100000 --workdir /tmp/bench
+    python -m segwarehouse.tools.bench --customers 100000 --workdir /tmp/bench
 
 The generated history is split at its last day: the first build sees every row before it,
 then that day's rows are appended to the raw files (as a daily extract would add them) and
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROJECT_DIR = Path(__file__).resolve().parents[3]
 
 # Table -> SQL expression (over alias t, with the full orders table as `orders`) of the
 # timestamp that places a row on a day. Tables without one (catalogues) are all history.
@@ -181,7 +181,7 @@ def run(customers: int, workdir: Path, seed: int) -> list[Stage]:
     ]  # fmt: skip
     stages = []
     wall, peak = timed(
-        [python, "-m", "segwarehouse.generate", "--customers", str(customers),
+        [python, "-m", "segwarehouse.tools.generate", "--customers", str(customers),
          "--seed", str(seed), "--output-dir", str(full)],
         env,
     )  # fmt: skip

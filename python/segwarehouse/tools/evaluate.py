@@ -1,6 +1,6 @@
 """How well the segments recover the generator's planted personas.
 
-    python -m segwarehouse.evaluate --database data/demo/warehouse.duckdb \
+    python -m segwarehouse.tools.evaluate --database data/demo/warehouse.duckdb \
         --ground-truth data/demo/ground_truth/customer_personas.parquet
 
 prints the adjusted Rand index and the segment x persona table.

@@ -1,0 +1,1 @@
+"""Unit tests of segwarehouse.tools (python/segwarehouse/tools/), mirroring its modules."""
