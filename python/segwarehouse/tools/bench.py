@@ -6,6 +6,12 @@ The generated history is split at its last day: the first build sees every row b
 then that day's rows are appended to the raw files (as a daily extract would add them) and
 the warehouse is built again. Each stage runs as a subprocess under /usr/bin/time, which
 gives its wall time and peak resident memory.
+
+When the hand-written baseline is present (../shared/benchmarks/handwritten.py beside the
+project, or --baseline), it computes the same public marts from the full build's raw files
+and as-of date, timed the same way; the table then gives each build's ratio to it, and
+validate.py's verdict on the baseline's marts against the full build's says whether the two
+agree (the ratio only means something if they do).
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from pathlib import Path
 import duckdb
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
+# The hand-written baseline the builds are measured against (shared/benchmarks/README.md).
+DEFAULT_BASELINE = PROJECT_DIR.parent / "shared" / "benchmarks" / "handwritten.py"
 
 # Table -> SQL expression (over alias t, with the full orders table as `orders`) of the
 # timestamp that places a row on a day. Tables without one (catalogues) are all history.
@@ -91,6 +99,7 @@ class Stage:
     peak_megabytes: float
     rows: int
     run_results: dict | None = None  # dbt's, for builds
+    compared: bool = False  # a build, given its ratio to the baseline
 
 
 def timed(command: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, float]:
@@ -160,7 +169,40 @@ def count_rows(raw_dir: Path, table: str) -> int:
         ).fetchone()[0]
 
 
-def run(customers: int, workdir: Path, seed: int) -> list[Stage]:
+def run_baseline(
+    baseline: Path, raw: Path, workdir: Path, build_warehouse: Path, env: dict[str, str]
+) -> tuple[Stage, str]:
+    """Time the hand-written baseline on `raw`; its stage and validate.py's verdict on it
+    against the build's warehouse (the line "N figures differ")."""
+    output = workdir / "baseline.duckdb"
+    # The build's as-of date: the baseline's default (the last order, session, email or survey
+    # day) leaves out a return on the held-back day's eve, which the warehouse counts.
+    with duckdb.connect(str(build_warehouse), read_only=True) as con:
+        (as_of_date,) = con.execute(
+            "select max(as_of_date) from marts.fct_customer_features"
+        ).fetchone()
+    wall, peak = timed(
+        [sys.executable, str(baseline), "--raw", str(raw), "--out", str(output),
+         "--project", str(PROJECT_DIR), "--as-of", str(as_of_date)],
+        env,
+    )  # fmt: skip
+    validator = baseline.with_name("validate.py")
+    verdict = "not validated: no validate.py beside the baseline"
+    if validator.is_file():
+        result = subprocess.run(
+            [sys.executable, str(validator), "--project-db", str(build_warehouse),
+             "--baseline-db", str(output)],
+            cwd=PROJECT_DIR, env=env, capture_output=True, text=True,
+        )  # fmt: skip
+        (workdir / "validate.txt").write_text(result.stdout + result.stderr)
+        found = re.search(r"^\d[\d,]* figures? differ.*$", result.stdout, re.MULTILINE)
+        verdict = found.group(0) if found else f"validation failed: see {workdir}/validate.txt"
+    return Stage("hand-written baseline", wall, peak, count_rows(raw, "order_lines")), verdict
+
+
+def run(
+    customers: int, workdir: Path, seed: int, baseline: Path | None = None
+) -> tuple[list[Stage], str | None]:
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
@@ -191,8 +233,20 @@ def run(customers: int, workdir: Path, seed: int) -> list[Stage]:
     stages.append(Stage("hold back last day", time.perf_counter() - started, float("nan"), 0))
     wall, peak = timed(build, env)
     stages.append(
-        Stage("full build", wall, peak, count_rows(raw, "order_lines"), read_run_results(workdir))
+        Stage(
+            "full build",
+            wall,
+            peak,
+            count_rows(raw, "order_lines"),
+            read_run_results(workdir),
+            compared=True,
+        )
     )
+    verdict = None
+    if baseline is not None:
+        # The same raw files as the full build, checked against the marts it made.
+        stage, verdict = run_baseline(baseline, raw, workdir, workdir / "warehouse.duckdb", env)
+        stages.append(stage)
     started = time.perf_counter()
     added = append_day(raw, day)
     stages.append(Stage("append one day", time.perf_counter() - started, float("nan"), added))
@@ -207,9 +261,10 @@ def run(customers: int, workdir: Path, seed: int) -> list[Stage]:
             peak,
             count_rows(raw, "order_lines"),
             read_run_results(workdir),
+            compared=True,
         )
     )
-    return stages
+    return stages, verdict
 
 
 def read_run_results(workdir: Path) -> dict:
@@ -240,17 +295,25 @@ def format_profile(stages: Sequence[Stage]) -> str:
 
 
 def format_table(customers: int, stages: Sequence[Stage]) -> str:
+    """One row per stage; with a baseline stage, each build's wall time over the baseline's."""
+    baseline = next((stage for stage in stages if stage.name == "hand-written baseline"), None)
     lines = [
         f"{customers:,} customers",
-        f"| {'stage':<20} | {'wall s':>7} | {'peak MB':>8} | {'rows':>11} |",
-        f"|{'-' * 22}|{'-' * 8}:|{'-' * 9}:|{'-' * 12}:|",
+        f"| {'stage':<21} | {'wall s':>7} | {'peak MB':>8} | {'rows':>11} | {'x baseline':>10} |",
+        f"|{'-' * 23}|{'-' * 8}:|{'-' * 9}:|{'-' * 12}:|{'-' * 11}:|",
     ]
     for stage in stages:
         peak = (
             "" if stage.peak_megabytes != stage.peak_megabytes else f"{stage.peak_megabytes:,.0f}"
         )
+        ratio = (
+            f"{stage.wall_seconds / baseline.wall_seconds:.2f}"
+            if stage.compared and baseline is not None and baseline.wall_seconds > 0
+            else ""
+        )
         lines.append(
-            f"| {stage.name:<20} | {stage.wall_seconds:>7.1f} | {peak:>8} | {stage.rows:>11,} |"
+            f"| {stage.name:<21} | {stage.wall_seconds:>7.1f} | {peak:>8} | {stage.rows:>11,} "
+            f"| {ratio:>10} |"
         )
     return "\n".join(lines)
 
@@ -260,10 +323,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--customers", type=int, nargs="+", default=[10_000])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/segwarehouse-bench"))
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=DEFAULT_BASELINE,
+        help="the hand-written baseline script (default: ../shared/benchmarks/handwritten.py); "
+        "timed on the full build's data when it exists",
+    )
     args = parser.parse_args(argv)
+    baseline = args.baseline.resolve() if args.baseline.is_file() else None
+    if baseline is None:
+        print(f"no baseline at {args.baseline}: the table has no ratio column", flush=True)
     for customers in args.customers:
-        stages = run(customers, args.workdir / str(customers), args.seed)
+        stages, verdict = run(customers, args.workdir / str(customers), args.seed, baseline)
         print(format_table(customers, stages), flush=True)
+        if verdict is not None:
+            print(f"baseline against the full build: {verdict}", flush=True)
         print(flush=True)
         print(format_profile(stages), flush=True)
 

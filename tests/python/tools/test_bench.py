@@ -57,3 +57,27 @@ def test_node_groups_sum_node_seconds_per_layer_and_kind():
         "unit tests": (1, 0.25),
     }
     assert slowest_nodes(run_results, 2) == [("int_c", 5.0), ("stg_a", 2.0)]
+
+
+def test_the_table_gives_each_build_its_ratio_to_the_baseline():
+    from segwarehouse.tools.bench import Stage, format_table
+
+    stages = [
+        Stage("generate", 1.0, 100.0, 10),
+        Stage("full build", 30.0, 500.0, 10, compared=True),
+        Stage("hand-written baseline", 12.0, 300.0, 10),
+        Stage("build after one day", 6.0, 400.0, 11, compared=True),
+    ]
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[5].strip()
+        for line in format_table(10, stages).splitlines()[3:]
+    }
+    assert rows == {
+        "generate": "",
+        "full build": "2.50",
+        "hand-written baseline": "",
+        "build after one day": "0.50",
+    }
+    # Without a baseline stage the column stays empty.
+    without = format_table(10, [stages[1]]).splitlines()[3]
+    assert without.split("|")[5].strip() == ""
