@@ -21,8 +21,9 @@
     {#-
         The columns of `relation` (int_customer_features_combined) that are not demographic,
         in order, the key and the as-of date first. Read from the built relation, which a
-        build has made by the time the marts compile; without it (sqlfluff's lint, a compile
-        before the first build) only the key and the date.
+        build has made by the time the marts compile; a run or build without it fails, and
+        anything else without it (sqlfluff's lint, a compile before the first build) gets
+        only the key and the date.
     -#}
     {%- set demographic = demographic_feature_columns() -%}
     {%- set columns = [] -%}
@@ -31,6 +32,13 @@
             if column.name not in demographic -%}
             {%- do columns.append(column.name) -%}
         {%- endfor -%}
+        {%- if not columns and flags.WHICH in ['run', 'build'] -%}
+            {#- Never publish a mart of two columns: a run must build the model first. -#}
+            {{ exceptions.raise_compiler_error(
+                relation ~ " does not exist, so its behavioural columns are unknown: build it"
+                ~ " first (dbt build --select +" ~ this.name ~ ")"
+            ) }}
+        {%- endif -%}
     {%- endif -%}
     {{ return(columns or ['customer_id', 'as_of_date']) }}
 {%- endmacro %}

@@ -10,15 +10,23 @@
     )
 {%- endmacro %}
 
+{% macro is_returned_order(orders, as_of_date) -%}
+    {#-
+        True for an order returned by `as_of_date`: a later return does not reach back into an
+        earlier snapshot. Never null (an order without a return date is not returned).
+    -#}
+    coalesce({{ orders }}.returned_date <= {{ as_of_date }}, false)
+{%- endmacro %}
+
 {% macro is_kept_order(orders, as_of_date) -%}
     {#-
         True for an order that counts as revenue as of `as_of_date`: placed by then and not
-        cancelled (is_placed_order), and not returned by then (a later return does not reach
-        back). The rule of monetary_value, int_orders_kept and every kept-revenue figure.
+        cancelled (is_placed_order), and not returned by then (is_returned_order). The rule of
+        monetary_value, int_orders_kept and every kept-revenue figure.
     -#}
     (
         {{ is_placed_order(orders, as_of_date) }}
-        and coalesce({{ orders }}.returned_date > {{ as_of_date }}, true)
+        and not {{ is_returned_order(orders, as_of_date) }}
     )
 {%- endmacro %}
 

@@ -107,8 +107,9 @@
 
 {% macro features_fingerprint(relation) -%}
     {#-
-        Aggregate expression: a fingerprint of every row of `relation` (fct_customer_features),
-        the same whatever order the rows are in. Each row is written as text, doubles rounded
+        Aggregate expression: a fingerprint of every row of `relation`
+        (int_customer_features_combined, published as fct_customer_features), the same
+        whatever order the rows are in. Each row is written as text, doubles rounded
         to 9 decimals (so float noise in the last bits cannot tell two identical builds apart),
         hashed with MD5; the fingerprint is the MD5 of the sums of the row hashes' halves and
         the row count.
@@ -151,7 +152,7 @@
     {#-
         post-hook of int_customer_segments_staged (this build's snapshot): when history already
         keeps a snapshot of the same as-of date, it may only be replaced by one computed from
-        the same data: the same fingerprint of fct_customer_features (for a snapshot kept before
+        the same data: the same fingerprint of the customer features (for a snapshot kept before
         fingerprints existed, the same memberships). Otherwise the build stops here, before any
         history mart is built, saying what to do, unless var('replace_snapshots') is true.
     -#}

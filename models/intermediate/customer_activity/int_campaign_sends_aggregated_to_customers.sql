@@ -38,7 +38,8 @@ converted_sends as (
             closed_sends.customer_id = orders.customer_id
             and closed_sends.sent_at <= orders.ordered_at
             and orders.order_date <= closed_sends.sent_date + {{ window_days }}
-    -- The window closed by the as-of date, so every order in it was placed by then.
+    -- The window closed by the as-of date, so the date half of the rule holds already; the
+    -- rule is applied whole so that it is written in one place (is_placed_order).
     cross join as_of_dates
     where {{ is_placed_order('orders', 'as_of_dates.as_of_date') }}
 ),

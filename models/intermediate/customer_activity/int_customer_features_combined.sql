@@ -57,23 +57,12 @@ customers_as_of as (
     where coalesce(customers.signup_date <= as_of_dates.as_of_date, true)
 ),
 
+-- The demographic columns themselves are listed once, in demographic_feature_columns().
 demographics as (
     select
-        customers_as_of.customer_id,
-        customers_as_of.as_of_date,
-        customers_as_of.age_years,
+        customers_as_of.*,
         coalesce(age_bands.age_band, 'unknown') as age_band,
-        customers_as_of.gender,
-        customers_as_of.country,
-        customers_as_of.region,
-        customers_as_of.city,
-        customers_as_of.signup_date,
-        customers_as_of.as_of_date - customers_as_of.signup_date as tenure_days,
-        customers_as_of.acquisition_channel,
-        {%- for attribute in source_attributes() %}
-        customers_as_of.{{ attribute['name'] }},
-        {%- endfor %}
-        customers_as_of.is_loyalty_member
+        customers_as_of.as_of_date - customers_as_of.signup_date as tenure_days
     from customers_as_of
     left join age_bands
         on customers_as_of.age_years between age_bands.min_age and age_bands.max_age
@@ -152,7 +141,10 @@ final as (
         {%- endfor %}
         demographics.{{ columns[-1] }}
     from behaviours
-    inner join demographics on behaviours.customer_id = demographics.customer_id
+    inner join demographics
+        on
+            behaviours.customer_id = demographics.customer_id
+            and behaviours.as_of_date = demographics.as_of_date
 )
 
 select * from final

@@ -1,8 +1,5 @@
-{{ config(materialized='view') }}
-
 {#- The orders that count as revenue as of the as-of date (is_kept_order), for readers that
-    cannot call a macro: the Python CLV model reads its orders here. A view: a filter, not a
-    copy of the orders. -#}
+    cannot call a macro: the Python CLV model reads its orders here. -#}
 
 with
 

@@ -38,7 +38,10 @@ kmeans_memberships as (
         null as monetary_score,
         kmeans_scored._model_version
     from kmeans_scored
-    inner join rfm_scored on kmeans_scored.customer_id = rfm_scored.customer_id
+    inner join rfm_scored
+        on
+            kmeans_scored.customer_id = rfm_scored.customer_id
+            and kmeans_scored.as_of_date = rfm_scored.as_of_date
     left join segments
         on
             kmeans_scored.segment_id = segments.segment_id

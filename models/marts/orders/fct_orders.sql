@@ -18,7 +18,7 @@ final as (
         cast(orders.channel as varchar) as channel,
         cast(orders.is_cancelled as boolean) as is_cancelled,
         cast(
-            coalesce(orders.returned_date <= as_of_dates.as_of_date, false) as boolean
+            {{ is_returned_order('orders', 'as_of_dates.as_of_date') }} as boolean
         ) as is_returned,
         cast({{ is_kept_order('orders', 'as_of_dates.as_of_date') }} as boolean) as is_kept,
         cast(orders.has_discount as boolean) as has_discount,

@@ -33,7 +33,9 @@ final as (
         kmeans_memberships._model_version
     from rfm_memberships
     left join kmeans_memberships
-        on rfm_memberships.customer_id = kmeans_memberships.customer_id
+        on
+            rfm_memberships.customer_id = kmeans_memberships.customer_id
+            and rfm_memberships.as_of_date = kmeans_memberships.as_of_date
 )
 
 select * from final

@@ -15,5 +15,7 @@ What does not belong here: anything a build or a reader of the warehouse runs. T
 models import `segwarehouse.clustering` (which names segments with `naming`), `clv`,
 `experiments` and `history`; `segwarehouse.sources` builds and `publish` publishes; `summary`,
 `audiences`, `metrics`, `published` and `dashboard` read the published file. Those stay in
-`segwarehouse`, and nothing there imports from `segwarehouse.tools`.
+`segwarehouse`, and nothing there imports from `segwarehouse.tools`, except
+`segwarehouse/generate.py`, which only hands `python -m segwarehouse.generate` (as
+../shared/benchmarks/compare.sh calls it) to `segwarehouse.tools.generate`.
 """
