@@ -72,12 +72,16 @@ build-demo: install
 	$(SOURCES) build sources/demo.yml --no-summary --as-of $(DEMO_PREVIOUS_AS_OF)
 	$(SOURCES) build sources/demo.yml --no-summary
 
+# Every unit and data test runs in these builds (selectors.yml, `everything`), not only the
+# production selection that a scheduled build runs.
 build-test: install
 	rm -f data/test/warehouse.duckdb
-	$(SOURCES) build sources/demo.yml --name test --root data/test/raw --no-summary
 	$(SOURCES) build sources/demo.yml --name test --root data/test/raw --no-summary \
-		--as-of $(TEST_PREVIOUS_AS_OF)
-	$(SOURCES) build sources/demo.yml --name test --root data/test/raw --no-summary
+		-- --selector everything
+	$(SOURCES) build sources/demo.yml --name test --root data/test/raw --no-summary \
+		--as-of $(TEST_PREVIOUS_AS_OF) -- --selector everything
+	$(SOURCES) build sources/demo.yml --name test --root data/test/raw --no-summary \
+		-- --selector everything
 	$(SOURCES) dbt sources/demo.yml --name test --root data/test/raw -- docs generate --quiet
 
 # UCI Online Retail II, read in place from ONLINE_RETAIL_PATH, into its own warehouse, from
@@ -85,7 +89,8 @@ build-test: install
 ONLINE_RETAIL_PATH ?= ../shared/datasets/online_retail_ii
 
 build-retail: install
-	$(SOURCES) build sources/online_retail.yml --root $(ONLINE_RETAIL_PATH) --reset
+	$(SOURCES) build sources/online_retail.yml --root $(ONLINE_RETAIL_PATH) --reset \
+		-- --selector everything
 
 ## build-source: build your own data from its mapping file: make build-source SOURCE=my.yml
 ## (NAME=, ROOT= override the file's name and folder; AS_OF=YYYY-MM-DD; RESET=1 starts the

@@ -52,7 +52,8 @@ def build(
     dbt_arguments: tuple[str, ...] = (),
 ) -> Build:
     """Write the mapping file into `folder` and build it as a user would (`arguments` to the
-    command, `dbt_arguments` to dbt; unit tests are left out)."""
+    command, `dbt_arguments` to dbt): every data test, the development checks included, and
+    no unit tests (they do not read the data)."""
     mapping = folder / "mapping.yml"
     mapping.write_text(textwrap.dedent(mapping_text))
     warehouse = warehouse or folder / "warehouse" / "warehouse.duckdb"
@@ -67,6 +68,8 @@ def build(
             str(warehouse),
             *arguments,
             "--",
+            "--selector",
+            "everything",
             "--exclude-resource-type",
             "unit_test",
             *dbt_arguments,

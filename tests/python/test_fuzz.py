@@ -338,6 +338,8 @@ def _build(
             str(workdir / "target"),
             "--log-path",
             str(workdir / "logs"),
+            # Every test, the development checks included, unless the test selects.
+            *(() if "--select" in arguments else ("--selector", "everything")),
             *arguments,
         ],
         cwd=PROJECT_DIR,

@@ -214,10 +214,10 @@ def run(
         "DBT_PROFILES_DIR": str(PROJECT_DIR),
         "SEGWAREHOUSE_TEST_WAREHOUSE": str(workdir / "warehouse.duckdb"),
     }
-    # The production job: unit tests check SQL logic on fixed inputs, so as dbt recommends they
-    # run in development and CI (make test), not in every scheduled build.
+    # The production job: dbt build's default selection (selectors.yml, `production`) leaves
+    # the unit tests and the development checks to make test.
     build = [
-        dbt, "build", "--target", "test", "--quiet", "--exclude-resource-type", "unit_test",
+        dbt, "build", "--target", "test", "--quiet",
         "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs"),
         "--vars", f"{{raw_data_path: '{raw}'}}",
     ]  # fmt: skip
