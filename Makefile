@@ -50,7 +50,13 @@ DASHBOARD_PORT ?= 8501
 demo: install demo-data build-demo summary
 
 ## test: set up, lint, build and test the warehouse on test data and on Online Retail II, run pytest
-test: install browser lint test-data build-test build-retail pytest
+## (the lint, the two warehouses and the DuckDB clients are made side by side, TEST_JOBS at once;
+## then pytest runs its test files on every core)
+TEST_JOBS ?= 3
+test: install browser test-data
+	$(MAKE) --no-print-directory --jobs $(TEST_JOBS) --output-sync=target \
+		lint build-test build-retail duckdb-clients
+	$(MAKE) --no-print-directory pytest
 
 $(INSTALLED): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -136,8 +142,11 @@ lint: install
 	$(BIN)/sqlfluff lint --config target/sqlfluff-retail.cfg models/staging/online_retail \
 		tests/dbt/online_retail models/intermediate/canonical
 
+# PYTEST_WORKERS processes (auto: one per core), each given whole test files, so that a file's
+# module-scoped builds run once (--dist loadfile); PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
 pytest: install duckdb-clients
-	$(BIN)/pytest
+	$(BIN)/pytest $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 
 duckdb-clients: $(foreach version,$(DUCKDB1_CLIENTS),.venv-duckdb-$(version)/.installed)
 

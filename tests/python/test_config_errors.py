@@ -23,7 +23,7 @@ from segwarehouse.tools.generate import GeneratorConfig, generate, write
 from .conftest import PROJECT_DIR
 
 IGNORED = shutil.ignore_patterns(
-    "data", "target", "logs", ".venv", ".git", "__pycache__", "python", "*.duckdb"
+    "data", "target", "logs", ".venv*", ".git", "__pycache__", "python", "*.duckdb", ".*_cache"
 )
 
 

@@ -193,8 +193,12 @@ def dbt_on_a_copy(
     if edit_sql:
         with duckdb.connect(str(warehouse_copy)) as copy:
             copy.execute(edit_sql)
+    # Its own artifacts and logs, beside the copy: tests run in parallel (pytest -n), and the
+    # project's target/ holds the semantic manifest test_metrics reads.
+    artifacts = ["--target-path", str(warehouse_copy.parent / "target")]
+    artifacts += ["--log-path", str(warehouse_copy.parent / "logs")]
     return subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), *args, "--target", "test"],
+        [str(Path(sys.executable).parent / "dbt"), *args, "--target", "test", *artifacts],
         cwd=PROJECT_DIR,
         env={
             **os.environ,
