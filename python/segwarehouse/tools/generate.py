@@ -6,14 +6,25 @@ writes `<output-dir>/raw/<table>.parquet` (what dbt reads) and
 `<output-dir>/ground_truth/customer_personas.parquet` (the planted persona of each customer,
 kept apart so no model can read it by accident).
 
-Everything is drawn from one seeded numpy Generator in a fixed order and vectorised, so the same
-seed gives byte-identical tables and 1M customers (~10M order lines) fit in seconds and a few GB.
+Customers are generated in blocks of `block_customers` (default 250,000) and each block is
+appended to the Parquet files as it is made, so peak memory follows the block size, not the
+number of customers: 10M customers (~100M order lines) peak at the same ~1.3 GB as 1M.
+
+Within a block everything is drawn from one seeded numpy Generator in a fixed order and
+vectorised, so the same seed gives identical tables. The first block draws from
+`default_rng(seed)` exactly as the generator did before it had blocks, so any size up to one
+block gives the same data as then (the demo's and the tests' 10,000 customers); block k > 0
+draws from its own stream, `default_rng(SeedSequence(seed, spawn_key=(k,)))`. Products and
+campaigns are drawn once, in the first block, and written once; every id of the per-customer
+tables continues from the previous block's last, so ids stay unique and follow time within a
+block (and so within each customer, whose rows all belong to one block).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -36,6 +47,16 @@ RAW_TABLES: tuple[str, ...] = (
     "experiment_assignments",
     "survey_responses",
 )
+
+# Drawn once, in the first block, and written once; every other table is per customer.
+GLOBAL_TABLES: tuple[str, ...] = ("products", "campaigns")
+PER_CUSTOMER_TABLES: tuple[str, ...] = tuple(t for t in RAW_TABLES if t not in GLOBAL_TABLES)
+GROUND_TRUTH = "customer_personas"
+
+# Customers per block. Peak RSS follows it (0.25 GB + ~4 kB a customer): 250,000 peak at about
+# 1.3 GB for 1M or 10M customers (1M in one block: 4.4 GB); see docs/benchmark.md. Any size up
+# to one block is one block, so the demo, the tests and the bench's 100,000 keep their data.
+DEFAULT_BLOCK_CUSTOMERS = 250_000
 
 SECONDS_PER_DAY = 86_400
 
@@ -150,10 +171,13 @@ class GeneratorConfig:
     start_date: date = date(2024, 1, 1)
     end_date: date = date(2025, 12, 31)
     n_products: int = 600
+    block_customers: int = DEFAULT_BLOCK_CUSTOMERS
 
     def __post_init__(self) -> None:
         if self.n_customers < 1:
             raise ValueError(f"n_customers must be at least 1, got {self.n_customers}")
+        if self.block_customers < 1:
+            raise ValueError(f"block_customers must be at least 1, got {self.block_customers}")
         if self.end_date <= self.start_date:
             raise ValueError(
                 f"end_date ({self.end_date}) must be after start_date ({self.start_date})"
@@ -167,6 +191,26 @@ class GeneratorConfig:
 
 
 Tables = dict[str, pa.Table]
+
+
+@dataclass(frozen=True)
+class _Campaigns:
+    """The campaigns table and the draws every block's sends are made from."""
+
+    table: pa.Table
+    start_days: np.ndarray
+    channel: np.ndarray
+    audience_share: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Catalogue:
+    """What the first block draws once and every later block reuses."""
+
+    products: pa.Table
+    category_offsets: np.ndarray
+    product_price: np.ndarray
+    campaigns: _Campaigns
 
 
 def _dictionary(codes: np.ndarray, values: tuple[str, ...] | list[str]) -> pa.DictionaryArray:
@@ -213,10 +257,69 @@ def _persona_array(attribute: str) -> np.ndarray:
     return np.array([getattr(persona, attribute) for persona in PERSONAS], dtype=float)
 
 
+def _ids(offsets: Mapping[str, int], table: str, count: int) -> np.ndarray:
+    """Ids of a block's rows of `table`: they continue from the previous blocks' rows."""
+    first = offsets.get(table, 0) + 1
+    return np.arange(first, first + count, dtype=np.int64)
+
+
+def _block_rng(seed: int, block: int) -> np.random.Generator:
+    """The first block draws from `default_rng(seed)`, as before blocks; block k > 0 from
+    the seed's k-th spawned child (SeedSequence(seed).spawn(k + 1)[k]), independent of it."""
+    if block == 0:
+        return np.random.default_rng(seed)
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
+
+
+def generate_blocks(config: GeneratorConfig) -> Iterator[tuple[Tables, pa.Table]]:
+    """Yield each block's raw tables and ground truth, in order, one block in memory at a time.
+
+    The first block's tables include products and campaigns; later blocks hold only the
+    per-customer tables (PER_CUSTOMER_TABLES), whose ids continue from the previous block's.
+    """
+    offsets = dict.fromkeys(PER_CUSTOMER_TABLES, 0)
+    catalogue: _Catalogue | None = None
+    for block, first in enumerate(range(0, config.n_customers, config.block_customers)):
+        size = min(config.block_customers, config.n_customers - first)
+        rng = _block_rng(config.seed, block)
+        tables, truth, catalogue = _generate_block(config, rng, size, offsets, catalogue)
+        if block > 0:
+            tables = {name: tables[name] for name in PER_CUSTOMER_TABLES}
+        for name in PER_CUSTOMER_TABLES:
+            offsets[name] += tables[name].num_rows
+        yield tables, truth
+        # Let the block go before the next one is drawn, or two blocks would be in memory.
+        del tables, truth
+
+
 def generate(config: GeneratorConfig) -> tuple[Tables, pa.Table]:
-    """Return the raw tables and the ground-truth persona table for one synthetic retailer."""
-    rng = np.random.default_rng(config.seed)
-    n = config.n_customers
+    """Return the raw tables and the ground-truth persona table for one synthetic retailer.
+
+    All of it in memory: use `write_blocks` for sizes beyond a few blocks. Up to one block this
+    is the data the generator made before it had blocks; above, the blocks concatenated.
+    """
+    blocks = list(generate_blocks(config))
+    if len(blocks) == 1:
+        return blocks[0]
+    tables = {
+        name: pa.concat_tables(block[name] for block, _ in blocks if name in block)
+        for name in RAW_TABLES
+    }
+    return tables, pa.concat_tables(truth for _, truth in blocks)
+
+
+def _generate_block(
+    config: GeneratorConfig,
+    rng: np.random.Generator,
+    n: int,
+    offsets: Mapping[str, int],
+    catalogue: _Catalogue | None,
+) -> tuple[Tables, pa.Table, _Catalogue]:
+    """One block of `n` customers, ids after `offsets` (rows of each table before this block).
+
+    Without a catalogue the block draws products and campaigns from `rng` where the generator
+    always drew them (the first block); with one it reuses them and skips those draws.
+    """
     last_day = config.n_days - 1
     cumulative = np.cumsum(_seasonal_weights(config))
 
@@ -268,7 +371,7 @@ def generate(config: GeneratorConfig) -> tuple[Tables, pa.Table]:
     last_name = rng.integers(0, len(LAST_NAMES), n)
     domain = rng.integers(0, len(EMAIL_DOMAINS), n)
     phone_digits = rng.integers(0, 10_000_000, n)
-    customer_id = np.arange(1, n + 1, dtype=np.int64)
+    customer_id = _ids(offsets, "customers", n)
     signup_date = np.datetime64(config.start_date, "D") + signup_day.astype("timedelta64[D]")
 
     first_names = np.array(FIRST_NAMES, dtype=object)[first_name]
@@ -301,7 +404,11 @@ def generate(config: GeneratorConfig) -> tuple[Tables, pa.Table]:
     )
 
     # Products ---------------------------------------------------------------------------
-    products, category_offsets, product_price = _products(rng, config)
+    if catalogue is None:
+        products, category_offsets, product_price = _products(rng, config)
+    else:
+        products = catalogue.products
+        category_offsets, product_price = catalogue.category_offsets, catalogue.product_price
 
     # Orders -----------------------------------------------------------------------------
     active_years = (active_until - signup_day + 1) / 365.25
@@ -345,7 +452,7 @@ def generate(config: GeneratorConfig) -> tuple[Tables, pa.Table]:
     order_second = order_second[order_sort]
     order_persona = order_persona[order_sort]
     ordered_at = _timestamps(config.start_date, order_day, order_second)
-    order_id = np.arange(1, n_orders + 1, dtype=np.int64)
+    order_id = _ids(offsets, "orders", n_orders)
 
     channel_weights = np.array([p.channel_weights for p in PERSONAS])
     channel_cumulative = np.cumsum(channel_weights / channel_weights.sum(1, keepdims=True), 1)
@@ -402,7 +509,7 @@ def generate(config: GeneratorConfig) -> tuple[Tables, pa.Table]:
     line_discount = np.round(quantity * unit_price * discount_rate[line_order], 2)
     order_lines = pa.table(
         {
-            "id": np.arange(1, n_lines + 1, dtype=np.int64),
+            "id": _ids(offsets, "order_lines", n_lines),
             "order_id": order_id[line_order],
             "product_id": product_index.astype(np.int64) + 1,
             "quantity": quantity.astype(np.int32),
@@ -412,8 +519,9 @@ def generate(config: GeneratorConfig) -> tuple[Tables, pa.Table]:
     )
 
     # Campaigns, sends and email events --------------------------------------------------
-    campaigns, sends, email_events = _marketing(
-        rng, config, signup_day, persona, engagement, customer_id
+    campaigns = _campaigns(rng, config) if catalogue is None else catalogue.campaigns
+    sends, email_events = _sends_and_events(
+        rng, config, campaigns, offsets, signup_day, persona, engagement, customer_id
     )
 
     # Web sessions -----------------------------------------------------------------------
@@ -430,25 +538,30 @@ def generate(config: GeneratorConfig) -> tuple[Tables, pa.Table]:
         order_channel,
         ordered_at,
         order_id,
+        offsets,
     )
 
     # Experiments and surveys ------------------------------------------------------------
-    experiment_assignments = _experiments(rng, config, signup_day, customer_id)
-    survey_responses = _surveys(rng, config, persona, signup_day, active_until, customer_id)
+    experiment_assignments = _experiments(rng, config, offsets, signup_day, customer_id)
+    survey_responses = _surveys(
+        rng, config, offsets, persona, signup_day, active_until, customer_id
+    )
 
     tables: Tables = {
         "customers": customers,
         "products": products,
         "orders": orders,
         "order_lines": order_lines,
-        "campaigns": campaigns,
+        "campaigns": campaigns.table,
         "campaign_sends": sends,
         "email_events": email_events,
         "web_sessions": web_sessions,
         "experiment_assignments": experiment_assignments,
         "survey_responses": survey_responses,
     }
-    return tables, ground_truth
+    if catalogue is None:
+        catalogue = _Catalogue(products, category_offsets, product_price, campaigns)
+    return tables, ground_truth, catalogue
 
 
 def _products(
@@ -485,15 +598,8 @@ def _products(
     return table, offsets, prices
 
 
-def _marketing(
-    rng: np.random.Generator,
-    config: GeneratorConfig,
-    signup_day: np.ndarray,
-    persona: np.ndarray,
-    engagement: np.ndarray,
-    customer_id: np.ndarray,
-) -> tuple[pa.Table, pa.Table, pa.Table]:
-    n = signup_day.shape[0]
+def _campaigns(rng: np.random.Generator, config: GeneratorConfig) -> _Campaigns:
+    """One campaign every 20 days; its cost counts the whole audience (every block's)."""
     last_day = config.n_days - 1
     start_days = np.arange(10, last_day - 5, 20)
     n_campaigns = start_days.shape[0]
@@ -504,10 +610,11 @@ def _marketing(
     start_dates = np.datetime64(config.start_date, "D") + start_days.astype("timedelta64[D]")
     end_dates = start_dates + duration.astype("timedelta64[D]")
     cost_per_contact = np.array([c[2] for c in CAMPAIGN_CHANNELS])[channel]
-    cost = np.round(rng.uniform(200, 2000, n_campaigns) + audience_share * n * cost_per_contact, 2)
+    audience_cost = audience_share * config.n_customers * cost_per_contact
+    cost = np.round(rng.uniform(200, 2000, n_campaigns) + audience_cost, 2)
     campaign_id = np.arange(1, n_campaigns + 1, dtype=np.int64)
     names = [f"{CAMPAIGN_THEMES[t]} {str(d)[:7]}" for t, d in zip(theme, start_dates, strict=True)]
-    campaigns = pa.table(
+    table = pa.table(
         {
             "id": campaign_id,
             "name": pa.array(names, pa.string()),
@@ -517,7 +624,24 @@ def _marketing(
             "cost": pa.array(cost, pa.float64()),
         }
     )
+    return _Campaigns(table, start_days, channel, audience_share)
 
+
+def _sends_and_events(
+    rng: np.random.Generator,
+    config: GeneratorConfig,
+    campaigns: _Campaigns,
+    offsets: Mapping[str, int],
+    signup_day: np.ndarray,
+    persona: np.ndarray,
+    engagement: np.ndarray,
+    customer_id: np.ndarray,
+) -> tuple[pa.Table, pa.Table]:
+    n = signup_day.shape[0]
+    start_days, channel = campaigns.start_days, campaigns.channel
+    audience_share = campaigns.audience_share
+    campaign_id = campaigns.table.column("id").to_numpy()
+    n_campaigns = start_days.shape[0]
     send_customer_parts = []
     send_campaign_parts = []
     for index in range(n_campaigns):
@@ -531,7 +655,7 @@ def _marketing(
     sent_at = _timestamps(
         config.start_date, start_days[send_campaign], rng.integers(6 * 3600, 20 * 3600, n_sends)
     )
-    send_id = np.arange(1, n_sends + 1, dtype=np.int64)
+    send_id = _ids(offsets, "campaign_sends", n_sends)
     sends = pa.table(
         {
             "id": send_id,
@@ -585,7 +709,7 @@ def _marketing(
     order = np.lexsort((event_type, event_send, event_at))
     email_events = pa.table(
         {
-            "id": np.arange(1, order.shape[0] + 1, dtype=np.int64),
+            "id": _ids(offsets, "email_events", order.shape[0]),
             "campaign_send_id": send_id[event_send[order]],
             "event_type": _dictionary(
                 event_type[order], ("delivered", "opened", "clicked", "unsubscribed")
@@ -593,7 +717,7 @@ def _marketing(
             "occurred_at": pa.array(event_at[order], pa.timestamp("us")),
         }
     )
-    return campaigns, sends, email_events
+    return sends, email_events
 
 
 def _web_sessions(
@@ -609,6 +733,7 @@ def _web_sessions(
     order_channel: np.ndarray,
     ordered_at: np.ndarray,
     order_id: np.ndarray,
+    offsets: Mapping[str, int],
 ) -> pa.Table:
     devices = ("desktop", "mobile", "tablet")
     # Every web or app order was placed in a session that converted.
@@ -648,7 +773,7 @@ def _web_sessions(
     converted_sorted = converted_order[order]
     return pa.table(
         {
-            "id": np.arange(1, order.shape[0] + 1, dtype=np.int64),
+            "id": _ids(offsets, "web_sessions", order.shape[0]),
             "customer_id": customer_id[session_customer[order]],
             "started_at": pa.array(started_at[order], pa.timestamp("us")),
             "device": _dictionary(device[order], devices),
@@ -659,7 +784,11 @@ def _web_sessions(
 
 
 def _experiments(
-    rng: np.random.Generator, config: GeneratorConfig, signup_day: np.ndarray, customer_id
+    rng: np.random.Generator,
+    config: GeneratorConfig,
+    offsets: Mapping[str, int],
+    signup_day: np.ndarray,
+    customer_id: np.ndarray,
 ) -> pa.Table:
     last_day = config.n_days - 1
     experiment_parts, customer_parts, variant_parts, day_parts = [], [], [], []
@@ -676,7 +805,7 @@ def _experiments(
     assigned_at = _timestamps(config.start_date, day, rng.integers(0, SECONDS_PER_DAY, day.size))
     return pa.table(
         {
-            "id": np.arange(1, day.shape[0] + 1, dtype=np.int64),
+            "id": _ids(offsets, "experiment_assignments", day.shape[0]),
             "experiment_name": _dictionary(
                 np.concatenate(experiment_parts), [e[0] for e in EXPERIMENTS]
             ),
@@ -690,6 +819,7 @@ def _experiments(
 def _surveys(
     rng: np.random.Generator,
     config: GeneratorConfig,
+    offsets: Mapping[str, int],
     persona: np.ndarray,
     signup_day: np.ndarray,
     active_until: np.ndarray,
@@ -709,7 +839,7 @@ def _surveys(
     order = np.lexsort((respondent, responded_at))
     return pa.table(
         {
-            "id": np.arange(1, order.shape[0] + 1, dtype=np.int64),
+            "id": _ids(offsets, "survey_responses", order.shape[0]),
             "customer_id": customer_id[respondent[order]],
             "responded_at": pa.array(responded_at[order], pa.timestamp("us")),
             "nps_score": nps[order],
@@ -729,6 +859,35 @@ def write(tables: Tables, ground_truth: pa.Table, output_dir: Path) -> None:
     pq.write_table(ground_truth, truth_dir / "customer_personas.parquet", compression="zstd")
 
 
+def write_blocks(config: GeneratorConfig, output_dir: Path) -> dict[str, int]:
+    """Generate block by block, appending each block to the files `write` makes; return the
+    row count of each raw table. Only one block is in memory at a time."""
+    paths = {name: output_dir / "raw" / f"{name}.parquet" for name in RAW_TABLES}
+    paths[GROUND_TRUTH] = output_dir / "ground_truth" / f"{GROUND_TRUTH}.parquet"
+    for path in paths.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    writers: dict[str, pq.ParquetWriter] = {}
+    counts = dict.fromkeys(RAW_TABLES, 0)
+    try:
+        for tables, ground_truth in generate_blocks(config):
+            for name, table in [*tables.items(), (GROUND_TRUTH, ground_truth)]:
+                if name not in writers:
+                    writers[name] = pq.ParquetWriter(paths[name], table.schema, compression="zstd")
+                elif not table.schema.equals(writers[name].schema):
+                    raise ValueError(
+                        f"{name}: a block's schema differs from the first block's\n"
+                        f"{table.schema}\n!=\n{writers[name].schema}"
+                    )
+                writers[name].write_table(table)
+                if name in counts:
+                    counts[name] += table.num_rows
+            del tables, ground_truth, table  # written: free them before the next block
+    finally:
+        for writer in writers.values():
+            writer.close()
+    return counts
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=10_000, help="number of customers")
@@ -736,19 +895,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output-dir", type=Path, required=True, help="folder to write into")
     parser.add_argument("--start-date", type=date.fromisoformat, default=date(2024, 1, 1))
     parser.add_argument("--end-date", type=date.fromisoformat, default=date(2025, 12, 31))
+    parser.add_argument(
+        "--block-customers",
+        type=int,
+        default=DEFAULT_BLOCK_CUSTOMERS,
+        help="customers generated and written at a time; peak memory follows it "
+        f"(default {DEFAULT_BLOCK_CUSTOMERS:,}: about 1.3 GB)",
+    )
     args = parser.parse_args(argv)
     config = GeneratorConfig(
         n_customers=args.customers,
         seed=args.seed,
         start_date=args.start_date,
         end_date=args.end_date,
+        block_customers=args.block_customers,
     )
     started = time.perf_counter()
-    tables, ground_truth = generate(config)
-    write(tables, ground_truth, args.output_dir)
+    counts = write_blocks(config, args.output_dir)
     elapsed = time.perf_counter() - started
-    counts = ", ".join(f"{name} {table.num_rows:,}" for name, table in tables.items())
-    print(f"generated {counts} into {args.output_dir}/raw in {elapsed:.1f}s")
+    summary = ", ".join(f"{name} {rows:,}" for name, rows in counts.items())
+    print(f"generated {summary} into {args.output_dir}/raw in {elapsed:.1f}s")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 import duckdb
+import pytest
 
 from segwarehouse.tools.bench import DAY_OF_ROW, append_day, split_last_day
-from segwarehouse.tools.generate import write
+from segwarehouse.tools.generate import GeneratorConfig, write, write_blocks
 
 
 def counts(raw_dir):
@@ -14,9 +15,23 @@ def counts(raw_dir):
         }
 
 
-def test_holding_back_the_last_day_then_appending_it_restores_every_row(small_retailer, tmp_path):
-    tables, personas = small_retailer
-    write(tables, personas, tmp_path / "full")
+@pytest.mark.parametrize(
+    "blocks",
+    [
+        pytest.param(False, id="one-block"),
+        # What the generator writes above one block: each file holds one row group per block.
+        pytest.param(True, id="multi-block"),
+    ],
+)
+def test_holding_back_the_last_day_then_appending_it_restores_every_row(
+    small_retailer, tmp_path, blocks
+):
+    if blocks:
+        write_blocks(
+            GeneratorConfig(n_customers=1_000, seed=3, block_customers=300), tmp_path / "full"
+        )
+    else:
+        write(*small_retailer, tmp_path / "full")
     full = tmp_path / "full" / "raw"
     last_day = split_last_day(full, tmp_path / "raw", tmp_path / "day")
     before = counts(tmp_path / "raw")
