@@ -96,3 +96,78 @@ def test_the_table_gives_each_build_its_ratio_to_the_baseline():
     # Without a baseline stage the column stays empty.
     without = format_table(10, [stages[1]]).splitlines()[3]
     assert without.split("|")[5].strip() == ""
+
+
+def test_a_failed_baseline_is_reported_and_the_builds_keep_their_rows(tmp_path):
+    """A baseline that fails (e.g. out of memory at 10M customers) gives a stage marked failed,
+    no ratio, and a verdict naming the file that holds its output."""
+    from segwarehouse.tools.bench import Stage, format_table, run_baseline
+    from segwarehouse.tools.generate import generate
+
+    raw = tmp_path / "raw"
+    tables, truth = generate(GeneratorConfig(n_customers=20, seed=1))
+    write(tables, truth, tmp_path)
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.fct_customer_features as select date '2025-12-31' as as_of_date"
+        )
+    script = tmp_path / "handwritten.py"
+    script.write_text("import sys\nprint('MemoryError: out of memory')\nsys.exit(1)\n")
+    stage, verdict = run_baseline(script, raw, tmp_path, warehouse, {})
+    assert stage.wall_seconds != stage.wall_seconds  # nan: no time to compare with
+    assert "the baseline failed" in verdict and "MemoryError" in verdict
+    assert "MemoryError" in (tmp_path / "baseline.txt").read_text()
+    table = format_table(20, [Stage("full build", 30.0, 500.0, 10, compared=True), stage])
+    full_build, baseline = table.splitlines()[3:5]
+    assert full_build.split("|")[5].strip() == ""
+    assert baseline.split("|")[2].strip() == "failed"
+
+
+def test_nodes_are_grouped_by_the_folder_of_their_stage():
+    from segwarehouse.tools.bench import node_groups, node_stages
+
+    manifest = {
+        "nodes": {
+            "model.p.stg_a": {
+                "resource_type": "model",
+                "original_file_path": "models/staging/m/stg_a.sql",
+            },
+            "model.p.int_c": {
+                "resource_type": "model",
+                "original_file_path": "models/intermediate/segmentation/int_c.sql",
+            },
+            "model.p.fct_d": {
+                "resource_type": "model",
+                "original_file_path": "models/marts/x/fct_d.sql",
+            },
+            "test.p.unique_c": {
+                "resource_type": "test",
+                "original_file_path": "models/intermediate/segmentation/int_c.yml",
+                "depends_on": {"nodes": ["model.p.int_c"]},
+            },
+            "test.p.assert_d": {
+                "resource_type": "test",
+                "original_file_path": "tests/dbt/assert_d.sql",
+                "depends_on": {"nodes": ["model.p.fct_d", "model.p.stg_a"]},
+            },
+        }
+    }
+    stages = node_stages(manifest)
+    assert stages == {
+        "model.p.stg_a": "staging",
+        "model.p.int_c": "intermediate/segmentation",
+        "model.p.fct_d": "marts",
+        "test.p.unique_c": "intermediate/segmentation",
+        "test.p.assert_d": "marts",
+    }
+    results = {"results": [{"unique_id": uid, "execution_time": 1.0} for uid in stages]}
+    groups = {group.name: group.nodes for group in node_groups(results, stages)}
+    assert groups == {
+        "staging models": 1,
+        "intermediate/segmentation models": 1,
+        "marts models": 1,
+        "data tests on intermediate/segmentation": 1,
+        "data tests on marts": 1,
+    }
