@@ -40,6 +40,7 @@
         'source_time_zone': {'kind': 'time_zone'},
         'adopt_source': {'kind': 'boolean'},
         'retrain_segments': {'kind': 'boolean'},
+        'full_data_tests': {'kind': 'boolean'},
         'replace_snapshots': {'kind': 'boolean'},
         'segment_features': {'kind': 'list'},
         'segment_null_fills': {'kind': 'mapping', 'nullable': true},

@@ -27,15 +27,17 @@ from .conftest import PROJECT_DIR
 SEED = 20261201
 
 
-def _build(raw_dir: Path, warehouse: Path, *dbt_arguments: str) -> str:
-    """A build of the generator's mapping over `raw_dir` into `warehouse` (its target and logs
-    beside it), as the scheduled job runs it: dbt build's default (production) selection."""
-    result = subprocess.run(
+def _run(
+    command: str, raw_dir: Path, warehouse: Path, *dbt_arguments: str, dbt_vars: str = "{}"
+) -> subprocess.CompletedProcess:
+    """segwarehouse.sources `command` (build, dbt) with the generator's mapping over `raw_dir`
+    and `warehouse` (dbt's target and logs beside it) and more dbt vars (`dbt_vars`)."""
+    return subprocess.run(
         [
             sys.executable,
             "-m",
             "segwarehouse.sources",
-            "build",
+            command,
             str(PROJECT_DIR / "sources" / "demo.yml"),
             "--name",
             "incremental",
@@ -43,7 +45,9 @@ def _build(raw_dir: Path, warehouse: Path, *dbt_arguments: str) -> str:
             str(raw_dir),
             "--warehouse",
             str(warehouse),
-            "--no-summary",
+            *(["--no-summary"] if command == "build" else []),
+            "--vars",
+            dbt_vars,
             "--",
             *dbt_arguments,
         ],
@@ -51,12 +55,17 @@ def _build(raw_dir: Path, warehouse: Path, *dbt_arguments: str) -> str:
         capture_output=True,
         text=True,
     )
+
+
+def _build(raw_dir: Path, warehouse: Path, *dbt_arguments: str, dbt_vars: str = "{}") -> str:
+    """A build as the scheduled job runs it: dbt build's default (production) selection."""
+    result = _run("build", raw_dir, warehouse, *dbt_arguments, dbt_vars=dbt_vars)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     return result.stdout
 
 
 @pytest.fixture(scope="module")
-def daily_and_full(tmp_path_factory) -> tuple[Path, Path, str]:
+def daily_and_full(tmp_path_factory) -> tuple[Path, Path, Path]:
     root = tmp_path_factory.mktemp("incremental")
     tables, truth = generate(GeneratorConfig(n_customers=1500, seed=SEED))
     write(tables, truth, root / "generated")
@@ -67,12 +76,12 @@ def daily_and_full(tmp_path_factory) -> tuple[Path, Path, str]:
     assert append_day(raw, day) > 0
     # The held-back day's orders land on an as-of date the first build already kept (the
     # other tables reach it), so its kept snapshot is replaced on purpose, as in make bench.
-    daily_log = _build(raw, daily, "--vars", "{replace_snapshots: true}")
+    _build(raw, daily, dbt_vars="{replace_snapshots: true}")
     full = root / "full" / "warehouse.duckdb"
     full.parent.mkdir()
     shutil.copy(daily, full)
-    _build(raw, full, "--full-refresh", "--vars", "{replace_snapshots: true}")
-    return daily, full, daily_log
+    _build(raw, full, "--full-refresh", dbt_vars="{replace_snapshots: true}")
+    return daily, full, raw
 
 
 def test_the_daily_build_classified_only_the_new_rows(daily_and_full):
@@ -94,3 +103,32 @@ def test_the_daily_build_equals_a_full_rebuild_of_the_same_data(daily_and_full):
     assert len([name for name in compared if name.startswith("marts.")]) >= 20
     assert compared["marts.dim_customer_segments"].row_count > 0
     assert compare_warehouses(daily, full) == []
+
+
+def test_a_build_tests_the_rows_it_classified_and_full_data_tests_every_row(
+    daily_and_full, tmp_path
+):
+    """The append-only staging models' row-wise tests read the latest build's rows: a fault
+    planted in a row an earlier build classified passes them, and full_data_tests finds it."""
+    daily, _, raw = daily_and_full
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(daily, warehouse)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            """
+            update staging.stg_mapped__order_lines_classified set quantity = null
+            where rowid = (
+                select min(rowid) from staging.stg_mapped__order_lines_classified
+                where quarantine_reason is null and classified_at = (
+                    select min(classified_at) from staging.stg_mapped__order_lines_classified
+                )
+            )
+            """
+        )
+    select = ("test", "--select", "not_null_stg_mapped__order_lines_quantity")
+    latest = _run("dbt", raw, warehouse, *select)
+    assert latest.returncode == 0, latest.stdout[-4000:]
+    assert "PASS not_null_stg_mapped__order_lines_quantity" in latest.stdout, latest.stdout[-4000:]
+    every_row = _run("dbt", raw, warehouse, *select, dbt_vars="{full_data_tests: true}")
+    assert every_row.returncode != 0, every_row.stdout[-4000:]
+    assert "FAIL 1 not_null_stg_mapped__order_lines_quantity" in every_row.stdout

@@ -10,7 +10,9 @@ final as (
         campaign_id,
         customer_id,
         sent_at,
-        is_accepted
+        is_accepted,
+        -- Run metadata: which build classified the row (its tests read that build's rows).
+        classified_at
     from campaign_sends_classified
     where quarantine_reason is null
 )

@@ -9,7 +9,9 @@ final as (
         email_event_id,
         campaign_send_id,
         event_type,
-        occurred_at
+        occurred_at,
+        -- Run metadata: which build classified the row (its tests read that build's rows).
+        classified_at
     from email_events_classified
     where quarantine_reason is null
 )

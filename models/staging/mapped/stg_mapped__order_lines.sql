@@ -12,7 +12,9 @@ final as (
         quantity,
         unit_price,
         line_amount,
-        discount_amount
+        discount_amount,
+        -- Run metadata: which build classified the row (its tests read that build's rows).
+        classified_at
     from order_lines_classified
     where quarantine_reason is null
 )

@@ -11,7 +11,9 @@ final as (
         started_at,
         device,
         pages_viewed,
-        converted_order_id
+        converted_order_id,
+        -- Run metadata: which build classified the row (its tests read that build's rows).
+        classified_at
     from web_sessions_classified
     where quarantine_reason is null
 )
