@@ -1,11 +1,11 @@
 {#-
     History is protected. What a warehouse keeps across builds (the segment snapshots, every
-    trained segment model, its training bins and the feature drift of each as-of date) lives in
-    schema `history`, which no model builds: models compute the history as this build would
-    keep it (the kept rows with this build's added), every test checks it, and only the
-    on-run-end hook keep_history() writes this build's rows into the kept tables, at the end of
-    a complete `dbt build` in which every model, seed and data test passed. A failed, partial
-    or untested build leaves history as it was.
+    trained segment model, its training bins, the feature drift of each as-of date and every
+    customer lifetime value fit) lives in schema `history`, which no model builds: models
+    compute the history as this build would keep it (the kept rows with this build's added),
+    every test checks it, and only the on-run-end hook keep_history() writes this build's rows
+    into the kept tables, at the end of a complete `dbt build` in which every model, seed and
+    data test passed. A failed, partial or untested build leaves history as it was.
 -#}
 
 {% macro kept_tables() -%}
@@ -15,7 +15,7 @@
         are added (a kept version never changes); with `as_of_date`, the model's rows of the
         build's as-of date replace the table's rows of that date. `before`: the incremental
         model that kept the table before schema history existed (moved once, see
-        prepare_history).
+        prepare_history); none for a table that came with schema history.
     -#}
     {{ return([
         {'name': 'segment_models', 'model': 'int_segment_models_fitted',
@@ -26,6 +26,8 @@
             'key': 'as_of_date', 'before': 'fct_segment_feature_drift'},
         {'name': 'segment_snapshots', 'model': 'int_customer_segments_staged',
             'key': 'as_of_date', 'before': 'int_customer_segments_snapshotted'},
+        {'name': 'lifetime_value_models', 'model': 'int_lifetime_value_models_fitted',
+            'key': '_model_version', 'before': none},
     ]) }}
 {%- endmacro %}
 
@@ -87,7 +89,7 @@
         {%- set snapshots_before = _model_relation('int_customer_segments_snapshotted') -%}
         {%- if snapshots_before is not none and _table_type(
             snapshots_before.schema, snapshots_before.identifier) == 'BASE TABLE' -%}
-            {%- for kept in kept_tables() -%}
+            {%- for kept in kept_tables() if kept['before'] is not none -%}
                 {%- set old = _model_relation(kept['before']) -%}
                 {%- if _table_type(old.schema, old.identifier) == 'BASE TABLE'
                     and kept_history_relation(kept['name']) is none -%}
@@ -307,6 +309,13 @@
     {%- set snapshots = _model_relation('int_customer_segments_staged') -%}
     {%- set models = _model_relation('int_segment_models_fitted') -%}
     {%- set kept_models = kept_history_relation('segment_models') -%}
+    {%- set lifetime_value_models = _model_relation('int_lifetime_value_models_fitted') -%}
+    {%- set kept_lifetime_value_models = kept_history_relation('lifetime_value_models') -%}
+    {%- set new_lifetime_value_fits = run_query(
+        'select count(*) from ' ~ lifetime_value_models
+        ~ (' where _model_version not in (select _model_version from '
+            ~ kept_lifetime_value_models ~ ')' if kept_lifetime_value_models is not none else '')
+    ).columns[0].values()[0] -%}
     {%- set has_identity = run_query(
         "select count(*) from information_schema.tables where table_schema = 'mapped_source'"
         ~ " and table_name = 'source_identity'"
@@ -388,14 +397,18 @@
             ~ (', ' ~ row[2] ~ ' new segment model version(s)' if row[2] else '')
             ~ ' and its feature drift, in schema ' ~ schema ~ '.', info=true) -%}
     {%- endfor -%}
+    {%- if new_lifetime_value_fits -%}
+        {%- do log('history kept: ' ~ new_lifetime_value_fits ~ ' new customer lifetime value'
+            ~ ' fit(s), in ' ~ schema ~ '.lifetime_value_models.', info=true) -%}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro forget_history(as_of_date=none, model_version=none, everything=false) -%}
     {#-
         run-operation to repair history (docs/segments.md, Repairing history): delete the kept
         snapshot and feature drift of one as-of date, or one stored segment model version with
-        its training bins, or everything kept (history starts over with the next build). Run it
-        while no build runs.
+        its training bins (or one customer lifetime value fit), or everything kept (history
+        starts over with the next build). Run it while no build runs.
     -#}
     {%- set schema = history_schema() -%}
     {%- set deletes = [] -%}
@@ -414,11 +427,13 @@
         {%- do deletes.append(('segment_models', '_model_version = ' ~ version)) -%}
         {%- do deletes.append(('segment_model_feature_bins', '_model_version = ' ~ version)) -%}
         {%- do deletes.append(('segment_feature_drift', '_model_version = ' ~ version)) -%}
+        {%- do deletes.append(('lifetime_value_models', '_model_version = ' ~ version)) -%}
     {%- else -%}
         {{ exceptions.raise_compiler_error(
             "forget_history needs one of: --args '{as_of_date: YYYY-MM-DD}' (a snapshot and its"
             ~ " feature drift), --args '{model_version: <_model_version>}' (a stored segment"
-            ~ " model and its bins), --args '{everything: true}' (start history over)"
+            ~ " model and its bins, or a customer lifetime value fit), --args '{everything:"
+            ~ " true}' (start history over)"
         ) }}
     {%- endif -%}
     {%- set done = [] -%}

@@ -47,6 +47,13 @@
         'segment_k_min': k,
         'segment_k_max': k,
         'segment_n_clusters': {'kind': 'integer', 'min': 2, 'max': 50, 'nullable': true},
+        'clv_time_unit_days': bound,
+        'clv_calibration_start_date': {'kind': 'date', 'nullable': true},
+        'clv_refit_days': {'kind': 'integer', 'min': 0, 'max': 3660,
+            'why': 'a stored customer lifetime value fit this many days older than the as-of'
+                ~ ' date is refitted; 0 refits on every build'},
+        'clv_refit_max_customer_change': share,
+        'refit_clv': {'kind': 'boolean'},
     }) }}
 {%- endmacro %}
 

@@ -3,6 +3,11 @@
 summarize -> fit BG/NBD -> fit Gamma-Gamma -> predict. Every step is a pure function; the fits
 are maximum likelihood with scipy on log-parameters, so no parameter can leave (0, inf).
 
+Fit occasionally, score every build: a fit (the seven parameters, the settings and the as-of
+date it was fitted with) is a plain dataclass that round-trips through one table row, so dbt
+keeps every fit and a build refits only when `why_refit` says it is due; otherwise it scores
+every customer's current history with the stored parameters (`score_customer_lifetime_values`).
+
 - BG/NBD (Fader, Hardie & Lee 2005, "Counting Your Customers the Easy Way"): while alive, a
   customer buys as a Poisson process with a gamma(r, alpha) distributed rate, and after each
   repeat purchase drops out with a beta(a, b) distributed probability.
@@ -26,10 +31,12 @@ Conventions (those of the papers, so the CDNOW estimates are reproduced):
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
@@ -48,6 +55,43 @@ class ClvConfigError(ValueError):
 
 class ClvFitError(RuntimeError):
     """A model could not be fitted: too little data, or the optimizer did not converge."""
+
+
+# Names the fitting method in the settings' fingerprint: change it when a change to the code
+# changes what a fit on the same data gives, so that every stored fit is refitted once.
+FIT_METHOD = "bgnbd-gamma_gamma-mle-1"
+
+
+@dataclass(frozen=True)
+class ClvFitConfig:
+    """The settings the fitted parameters depend on: a stored fit is used only with these."""
+
+    # Length of the models' time unit in days (7 = weeks); the fitted alpha is in this unit.
+    time_unit_days: float
+    # First date of the calibration window; None means all history up to the as-of date.
+    calibration_start_date: date | None
+
+    @classmethod
+    def from_settings(cls, *, time_unit_days: Any, calibration_start_date: Any) -> ClvFitConfig:
+        """Validate settings as read from dbt model config; raise naming the bad setting."""
+        unit = _number("time_unit_days", time_unit_days)
+        if unit <= 0:
+            raise ClvConfigError(f"config 'time_unit_days' must be > 0, got {unit!r}")
+        return cls(
+            time_unit_days=unit,
+            calibration_start_date=_optional_date("calibration_start_date", calibration_start_date),
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of the settings and method a fit depends on; a change triggers a refit."""
+        start = self.calibration_start_date
+        settings = {
+            "fit_method": FIT_METHOD,
+            "time_unit_days": float(self.time_unit_days),
+            "calibration_start_date": None if start is None else start.isoformat(),
+        }
+        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -91,16 +135,67 @@ class ClvConfig:
                 "config 'churn_probability_alive_threshold' must be between 0 and 1, "
                 f"got {threshold!r}"
             )
-        unit = _number("time_unit_days", time_unit_days)
-        if unit <= 0:
-            raise ClvConfigError(f"config 'time_unit_days' must be > 0, got {unit!r}")
+        fit = ClvFitConfig.from_settings(
+            time_unit_days=time_unit_days, calibration_start_date=calibration_start_date
+        )
         return cls(
             horizon_months=horizon_months,
             monthly_discount_rate=discount,
             churn_probability_alive_threshold=threshold,
-            time_unit_days=unit,
-            calibration_start_date=_optional_date("calibration_start_date", calibration_start_date),
+            time_unit_days=fit.time_unit_days,
+            calibration_start_date=fit.calibration_start_date,
         )
+
+    @property
+    def fit(self) -> ClvFitConfig:
+        """The settings a fit depends on. The horizon, discount rate and churn threshold are
+        not among them: they are applied when scoring, to whichever parameters are used."""
+        return ClvFitConfig(self.time_unit_days, self.calibration_start_date)
+
+
+@dataclass(frozen=True)
+class ClvRefitPolicy:
+    """When a build fits anew rather than scoring with the stored fit (see why_refit)."""
+
+    # Refit when the stored fit's as-of date is this many days or more before the build's
+    # (0: every build).
+    refit_days: int
+    # Refit when the customers with a kept order in the window changed, up or down, by more
+    # than this share of those the stored fit was fitted on.
+    max_customer_change: float
+    # Refit in this build whatever the rest says.
+    requested: bool
+
+    @classmethod
+    def from_settings(
+        cls, *, refit_days: Any, max_customer_change: Any, requested: Any
+    ) -> ClvRefitPolicy:
+        """Validate settings as read from dbt model config; raise naming the bad setting."""
+        if isinstance(refit_days, bool) or not isinstance(refit_days, int) or refit_days < 0:
+            raise ClvConfigError(
+                f"config 'refit_days' must be an integer >= 0 (0 refits on every build), "
+                f"got {refit_days!r}"
+            )
+        change = _number("max_customer_change", max_customer_change)
+        if not 0 < change <= 1:
+            raise ClvConfigError(
+                "config 'max_customer_change' must be a share above 0 and at most 1 "
+                f"(0.05 = 5%), got {change!r}"
+            )
+        return cls(
+            refit_days=refit_days,
+            max_customer_change=change,
+            requested=_flag("refit", requested),
+        )
+
+
+def _flag(name: str, value: Any) -> bool:
+    """A boolean setting; project vars can reach YAML config as strings like 'False'."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+        return value.strip().lower() == "true"
+    raise ClvConfigError(f"config '{name}' must be true or false, got {value!r}")
 
 
 def _number(name: str, value: Any) -> float:
@@ -146,10 +241,7 @@ def summarize_transactions(
     """
     if time_unit_days <= 0:
         raise ValueError(f"time_unit_days must be > 0, got {time_unit_days!r}")
-    if isinstance(transactions, duckdb.DuckDBPyRelation):
-        relation = transactions
-    else:
-        relation = duckdb.connect().from_df(transactions)
+    relation = _relation(transactions)
     customer, day, amount = (_quoted(c) for c in (customer_column, date_column, amount_column))
     start = "" if calibration_start is None else f"and {day} >= date '{calibration_start}'"
     sql = f"""
@@ -189,6 +281,12 @@ def summarize_transactions(
     return summary.astype(
         {"frequency": "int64", "recency": "float64", "T": "float64", "monetary_value": "float64"}
     )
+
+
+def _relation(transactions: pd.DataFrame | duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    if isinstance(transactions, duckdb.DuckDBPyRelation):
+        return transactions
+    return duckdb.connect().from_df(transactions)
 
 
 def _quoted(identifier: str) -> str:
@@ -528,7 +626,332 @@ def customer_lifetime_value(
     return (per_month @ discount) * expected_average_spend(gamma_gamma, x, m)
 
 
-# --- One call for the dbt model ------------------------------------------------------------
+# --- Stored fits: fit occasionally, score every build --------------------------------------
+
+
+class ClvModelError(RuntimeError):
+    """No stored fit may score this build: none is stored, or the one that would be used was
+    fitted with other settings or on data after the build's as-of date."""
+
+
+# Why a build fitted anew (LifetimeValueModel.refit_reason); see why_refit.
+REFIT_REASONS = ("no_model", "config_changed", "requested", "scheduled", "population_changed")
+
+
+@dataclass(frozen=True)
+class LifetimeValueModel:
+    """One fit of BG/NBD and Gamma-Gamma, as a build stores it and later builds score with it."""
+
+    model_version: str
+    fitted_at: datetime
+    config_fingerprint: str  # ClvFitConfig.fingerprint of the settings fitted with
+    refit_reason: str  # a REFIT_REASONS value
+    as_of_date: date  # the fit saw the kept orders up to this date
+    fit: ClvFitConfig
+    # Customers with a kept order in the calibration window: all of them were fitted on.
+    customer_count: int
+    bgnbd: BgNbdParameters | None  # None: not fitted, fit_message says why
+    gamma_gamma: GammaGammaParameters | None  # None: not fitted, fit_message says why
+    fit_message: str | None  # why a model could not be fitted; None when both were
+
+    @property
+    def is_fitted(self) -> bool:
+        return self.fit_message is None
+
+
+# One row per fit: what int_lifetime_value_models_fitted stores.
+MODEL_COLUMNS: dict[str, str] = {
+    "_model_version": "string",
+    "_fitted_at": "datetime64[us]",
+    "_config_fingerprint": "string",
+    "refit_reason": "string",
+    "as_of_date": "datetime64[us]",
+    "time_unit_days": "float64",
+    "calibration_start_date": "datetime64[us]",
+    "customer_count": "int64",
+    "bgnbd_r": "float64",
+    "bgnbd_alpha": "float64",
+    "bgnbd_a": "float64",
+    "bgnbd_b": "float64",
+    "bgnbd_log_likelihood": "float64",
+    "gamma_gamma_p": "float64",
+    "gamma_gamma_q": "float64",
+    "gamma_gamma_v": "float64",
+    "gamma_gamma_log_likelihood": "float64",
+    "gamma_gamma_customer_count": "Int64",
+    "fit_message": "string",
+}
+
+
+def select_model(models: pd.DataFrame | None, as_of_date: date) -> LifetimeValueModel | None:
+    """The fit a build as of `as_of_date` scores with, of the stored ones (MODEL_COLUMNS): the
+    latest fitted on data up to that date (the latest as-of date, then the latest fitted).
+
+    A fit of a later as-of date is never chosen: it has seen orders after the build's date,
+    so a backfill to an earlier date gets a fit of its own (why_refit: no_model).
+    """
+    if models is None or models.empty:
+        return None
+    usable = models[pd.to_datetime(models["as_of_date"]) <= pd.Timestamp(as_of_date)]
+    if usable.empty:
+        return None
+    latest = usable.sort_values(["as_of_date", "_fitted_at", "_model_version"]).iloc[-1]
+    return model_from_row(latest)
+
+
+def why_refit(
+    model: LifetimeValueModel | None,
+    as_of_date: date,
+    customer_count: int,
+    fit_config: ClvFitConfig,
+    policy: ClvRefitPolicy,
+) -> str | None:
+    """Why a build as of `as_of_date` must fit anew, or None to score with `model`, the stored
+    fit select_model chose. `customer_count`: customers with a kept order in the window now.
+
+    - no_model: nothing stored fitted on data up to the as-of date, or that fit could not fit
+      both models (the next build tries again);
+    - config_changed: it was fitted with other settings (ClvFitConfig.fingerprint);
+    - requested: policy.requested (var refit_clv);
+    - scheduled: its as-of date is policy.refit_days days or more before the build's;
+    - population_changed: the customers with a kept order changed, up or down, by more than
+      policy.max_customer_change of the customers it was fitted on.
+    """
+    if model is None:
+        return "no_model"
+    if model.config_fingerprint != fit_config.fingerprint:
+        return "config_changed"
+    if not model.is_fitted:
+        return "no_model"
+    if policy.requested:
+        return "requested"
+    if (as_of_date - model.as_of_date).days >= policy.refit_days:
+        return "scheduled"
+    if abs(customer_count - model.customer_count) > policy.max_customer_change * max(
+        model.customer_count, 1
+    ):
+        return "population_changed"
+    return None
+
+
+def fit_lifetime_value_model(
+    summary: pd.DataFrame,
+    as_of_date: date,
+    fit_config: ClvFitConfig,
+    refit_reason: str,
+    fitted_at: datetime,
+) -> LifetimeValueModel:
+    """Fit BG/NBD, then Gamma-Gamma, on a summary (summarize_transactions) of the window
+    ending at `as_of_date`. Data a model cannot be fitted on leaves its parameters None and
+    says why in fit_message (Gamma-Gamma is not tried without BG/NBD)."""
+    if refit_reason not in REFIT_REASONS:
+        raise ValueError(f"refit_reason must be one of {REFIT_REASONS}, got {refit_reason!r}")
+    x, t_x, T, m = (summary[column].to_numpy() for column in SUMMARY_COLUMNS)  # noqa: N806
+    bgnbd: BgNbdParameters | None = None
+    gamma_gamma: GammaGammaParameters | None = None
+    message: str | None = None
+    try:
+        bgnbd = fit_bgnbd(x, t_x, T)
+    except ClvFitError as error:
+        message = f"BG/NBD and Gamma-Gamma not fitted: {error}"
+    else:
+        try:
+            gamma_gamma = fit_gamma_gamma(x, m)
+        except ClvFitError as error:
+            message = f"Gamma-Gamma not fitted (no spend prediction): {error}"
+    payload = {
+        "fitted_at": fitted_at.isoformat(),
+        "config": fit_config.fingerprint,
+        "as_of_date": as_of_date.isoformat(),
+        "bgnbd": None if bgnbd is None else [bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b],
+        "gamma_gamma": None
+        if gamma_gamma is None
+        else [gamma_gamma.p, gamma_gamma.q, gamma_gamma.gamma],
+        "fit_message": message,
+    }
+    return LifetimeValueModel(
+        model_version=hashlib.sha256(json.dumps(payload).encode()).hexdigest()[:12],
+        fitted_at=fitted_at,
+        config_fingerprint=fit_config.fingerprint,
+        refit_reason=refit_reason,
+        as_of_date=as_of_date,
+        fit=fit_config,
+        customer_count=len(summary),
+        bgnbd=bgnbd,
+        gamma_gamma=gamma_gamma,
+        fit_message=message,
+    )
+
+
+def empty_model_frame() -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in MODEL_COLUMNS.items()})
+
+
+def model_to_frame(model: LifetimeValueModel) -> pd.DataFrame:
+    """The fit as one row of MODEL_COLUMNS."""
+    bgnbd, gamma_gamma = model.bgnbd, model.gamma_gamma
+    start = model.fit.calibration_start_date
+    row = {
+        "_model_version": model.model_version,
+        "_fitted_at": pd.Timestamp(model.fitted_at),
+        "_config_fingerprint": model.config_fingerprint,
+        "refit_reason": model.refit_reason,
+        "as_of_date": pd.Timestamp(model.as_of_date),
+        "time_unit_days": model.fit.time_unit_days,
+        "calibration_start_date": pd.NaT if start is None else pd.Timestamp(start),
+        "customer_count": model.customer_count,
+        "bgnbd_r": None if bgnbd is None else bgnbd.r,
+        "bgnbd_alpha": None if bgnbd is None else bgnbd.alpha,
+        "bgnbd_a": None if bgnbd is None else bgnbd.a,
+        "bgnbd_b": None if bgnbd is None else bgnbd.b,
+        "bgnbd_log_likelihood": None if bgnbd is None else bgnbd.log_likelihood,
+        "gamma_gamma_p": None if gamma_gamma is None else gamma_gamma.p,
+        "gamma_gamma_q": None if gamma_gamma is None else gamma_gamma.q,
+        "gamma_gamma_v": None if gamma_gamma is None else gamma_gamma.gamma,
+        "gamma_gamma_log_likelihood": None if gamma_gamma is None else gamma_gamma.log_likelihood,
+        "gamma_gamma_customer_count": None if gamma_gamma is None else gamma_gamma.n_customers,
+        "fit_message": model.fit_message,
+    }
+    return pd.DataFrame([row], columns=list(MODEL_COLUMNS)).astype(MODEL_COLUMNS)
+
+
+def model_from_row(row: pd.Series) -> LifetimeValueModel:
+    """Inverse of model_to_frame, for one stored row."""
+
+    def value(column: str) -> Any:
+        return None if pd.isna(row[column]) else row[column]
+
+    bgnbd = None
+    if value("bgnbd_r") is not None:
+        bgnbd = BgNbdParameters(
+            r=float(row["bgnbd_r"]),
+            alpha=float(row["bgnbd_alpha"]),
+            a=float(row["bgnbd_a"]),
+            b=float(row["bgnbd_b"]),
+            log_likelihood=float(row["bgnbd_log_likelihood"]),
+            n_customers=int(row["customer_count"]),
+        )
+    gamma_gamma = None
+    if value("gamma_gamma_p") is not None:
+        gamma_gamma = GammaGammaParameters(
+            p=float(row["gamma_gamma_p"]),
+            q=float(row["gamma_gamma_q"]),
+            gamma=float(row["gamma_gamma_v"]),
+            log_likelihood=float(row["gamma_gamma_log_likelihood"]),
+            n_customers=int(row["gamma_gamma_customer_count"]),
+        )
+    start = value("calibration_start_date")
+    return LifetimeValueModel(
+        model_version=str(row["_model_version"]),
+        fitted_at=pd.Timestamp(row["_fitted_at"]).to_pydatetime(),
+        config_fingerprint=str(row["_config_fingerprint"]),
+        refit_reason=str(row["refit_reason"]),
+        as_of_date=pd.Timestamp(row["as_of_date"]).date(),
+        fit=ClvFitConfig(
+            time_unit_days=float(row["time_unit_days"]),
+            calibration_start_date=None if start is None else pd.Timestamp(start).date(),
+        ),
+        customer_count=int(row["customer_count"]),
+        bgnbd=bgnbd,
+        gamma_gamma=gamma_gamma,
+        fit_message=value("fit_message"),
+    )
+
+
+def count_customers(
+    transactions: pd.DataFrame | duckdb.DuckDBPyRelation,
+    customer_column: str,
+    date_column: str,
+    calibration_end: date,
+    calibration_start: date | None = None,
+) -> int:
+    """Customers with a transaction in [calibration_start, calibration_end]: the rows
+    summarize_transactions would give, counted without summarizing."""
+    relation = _relation(transactions)
+    customer, day = _quoted(customer_column), _quoted(date_column)
+    start = (
+        ""
+        if calibration_start is None
+        else f"and cast({day} as date) >= date '{calibration_start}'"
+    )
+    sql = f"""
+        select count(*) from (
+            select distinct {customer}
+            from transactions
+            where cast({day} as date) <= date '{calibration_end}' {start}
+        )
+    """
+    return int(relation.query("transactions", sql).fetchall()[0][0])
+
+
+def fit_if_due(
+    models: pd.DataFrame | None,
+    transactions: pd.DataFrame | duckdb.DuckDBPyRelation,
+    as_of_date: date,
+    fit_config: ClvFitConfig,
+    policy: ClvRefitPolicy,
+    customer_column: str = "customer_id",
+    date_column: str = "order_date",
+    amount_column: str = "net_amount",
+    fitted_at: datetime | None = None,
+) -> pd.DataFrame:
+    """The new fit's row (MODEL_COLUMNS) to add to the stored `models`, or none when the fit
+    select_model picks for `as_of_date` may be used (why_refit). Only the customers are
+    counted then; the transactions are summarized and fitted on only when a fit is due."""
+    customer_count = count_customers(
+        transactions, customer_column, date_column, as_of_date, fit_config.calibration_start_date
+    )
+    current = select_model(models, as_of_date)
+    reason = why_refit(current, as_of_date, customer_count, fit_config, policy)
+    if reason is None:
+        return empty_model_frame()
+    summary = summarize_transactions(
+        transactions,
+        customer_column,
+        date_column,
+        amount_column,
+        as_of_date,
+        fit_config.time_unit_days,
+        fit_config.calibration_start_date,
+    )
+    fitted_at = fitted_at or datetime.now(UTC).replace(tzinfo=None)
+    return model_to_frame(
+        fit_lifetime_value_model(summary, as_of_date, fit_config, reason, fitted_at)
+    )
+
+
+def check_model(
+    model: LifetimeValueModel | None, as_of_date: date, fit_config: ClvFitConfig
+) -> LifetimeValueModel:
+    """`model`, if it may score a build as of `as_of_date` with these settings; else
+    ClvModelError saying why: a stored fit is never used with other settings, nor to score a
+    date before its own."""
+    rebuild = (
+        "build the model that fits it in the same run: dbt build --select "
+        "int_lifetime_value_models_fitted+"
+    )
+    if model is None:
+        raise ClvModelError(
+            f"no customer lifetime value fit is stored for {as_of_date} or earlier: {rebuild}"
+        )
+    if model.config_fingerprint != fit_config.fingerprint:
+        raise ClvModelError(
+            f"the customer lifetime value fit {model.model_version} (as of {model.as_of_date}) "
+            f"was fitted with time_unit_days {model.fit.time_unit_days:g} and "
+            f"calibration_start_date {model.fit.calibration_start_date}, not with this "
+            f"build's {fit_config.time_unit_days:g} and {fit_config.calibration_start_date} "
+            f"(settings fingerprint {model.config_fingerprint}, not {fit_config.fingerprint}): "
+            f"{rebuild}"
+        )
+    if model.as_of_date > as_of_date:
+        raise ClvModelError(
+            f"the customer lifetime value fit {model.model_version} was fitted on data up to "
+            f"{model.as_of_date}, after this build's as-of date {as_of_date}: {rebuild}"
+        )
+    return model
+
+
+# --- Scoring: one call for the dbt model ---------------------------------------------------
 
 PREDICTION_COLUMNS: dict[str, str] = {
     "customer_id": "int64",
@@ -556,31 +979,23 @@ PREDICTION_COLUMNS: dict[str, str] = {
     "gamma_gamma_customer_count": "Int64",
     # Why a model could not be fitted (its predictions are null), or null when both were.
     "model_fit_message": "object",
+    # The fit that scored the row (LifetimeValueModel): its version and as-of date.
+    "_model_version": "object",
+    "model_as_of_date": "datetime64[us]",
 }
 
 
-def predict_customer_lifetime_values(
-    transactions: pd.DataFrame | duckdb.DuckDBPyRelation,
+def score_customer_lifetime_values(
+    summary: pd.DataFrame,
     as_of_date: date,
     config: ClvConfig,
+    model: LifetimeValueModel,
     customer_column: str = "customer_id",
-    date_column: str = "order_date",
-    amount_column: str = "net_amount",
 ) -> pd.DataFrame:
-    """Summarize, fit both models on the window ending at `as_of_date`, predict per customer.
-
-    One row per customer with a transaction in the window (PREDICTION_COLUMNS), sorted by
-    customer; the fitted parameters and settings repeat on every row.
-    """
-    summary = summarize_transactions(
-        transactions,
-        customer_column,
-        date_column,
-        amount_column,
-        as_of_date,
-        config.time_unit_days,
-        config.calibration_start_date,
-    )
+    """Predict per customer of a summary (summarize_transactions, window ending at
+    `as_of_date`) with a fit's parameters: one row per customer (PREDICTION_COLUMNS), sorted
+    as the summary; the parameters, the settings and the fit's version repeat on every row."""
+    check_model(model, as_of_date, config.fit)
     x, t_x, T, m = (summary[column].to_numpy() for column in SUMMARY_COLUMNS)  # noqa: N806
     frame = pd.DataFrame(
         {
@@ -594,14 +1009,15 @@ def predict_customer_lifetime_values(
             "horizon_months": config.horizon_months,
             "monthly_discount_rate": config.monthly_discount_rate,
             "time_unit_days": config.time_unit_days,
+            "_model_version": model.model_version,
+            "model_as_of_date": pd.Timestamp(model.as_of_date),
         }
     )
-    # Data the models cannot be fitted on (no repeat buyer, too few spenders) leaves their
+    # Data the models could not be fitted on (no repeat buyer, too few spenders) leaves their
     # columns null and says why in model_fit_message, rather than failing the build.
-    try:
-        bgnbd = fit_bgnbd(x, t_x, T)
-    except ClvFitError as error:
-        return _unfitted(frame, f"BG/NBD and Gamma-Gamma not fitted: {error}")
+    bgnbd = model.bgnbd
+    if bgnbd is None:
+        return _unfitted(frame, str(model.fit_message))
     alive = probability_alive(bgnbd, x, t_x, T)
     horizon = config.horizon_months * DAYS_PER_MONTH / config.time_unit_days
     purchases = expected_purchases(bgnbd, horizon, x, t_x, T)
@@ -622,10 +1038,9 @@ def predict_customer_lifetime_values(
         bgnbd_b=bgnbd.b,
         bgnbd_log_likelihood=bgnbd.log_likelihood,
     )
-    try:
-        gamma_gamma = fit_gamma_gamma(x, m)
-    except ClvFitError as error:
-        return _unfitted(frame, f"Gamma-Gamma not fitted (no spend prediction): {error}")
+    gamma_gamma = model.gamma_gamma
+    if gamma_gamma is None:
+        return _unfitted(frame, str(model.fit_message))
     clv = customer_lifetime_value(
         bgnbd,
         gamma_gamma,
@@ -657,3 +1072,61 @@ def _unfitted(frame: pd.DataFrame, message: str) -> pd.DataFrame:
     """The predictions made so far, every other column null, and why."""
     frame = frame.assign(model_fit_message=message)
     return frame.reindex(columns=list(PREDICTION_COLUMNS)).astype(PREDICTION_COLUMNS)
+
+
+def score_with_stored_model(
+    transactions: pd.DataFrame | duckdb.DuckDBPyRelation,
+    as_of_date: date,
+    config: ClvConfig,
+    models: pd.DataFrame | None,
+    customer_column: str = "customer_id",
+    date_column: str = "order_date",
+    amount_column: str = "net_amount",
+) -> pd.DataFrame:
+    """Summarize the window ending at `as_of_date` and score every customer with the stored
+    fit select_model picks (ClvModelError if it may not be used: check_model)."""
+    model = check_model(select_model(models, as_of_date), as_of_date, config.fit)
+    summary = summarize_transactions(
+        transactions,
+        customer_column,
+        date_column,
+        amount_column,
+        as_of_date,
+        config.time_unit_days,
+        config.calibration_start_date,
+    )
+    return score_customer_lifetime_values(summary, as_of_date, config, model, customer_column)
+
+
+def predict_customer_lifetime_values(
+    transactions: pd.DataFrame | duckdb.DuckDBPyRelation,
+    as_of_date: date,
+    config: ClvConfig,
+    customer_column: str = "customer_id",
+    date_column: str = "order_date",
+    amount_column: str = "net_amount",
+    fitted_at: datetime | None = None,
+) -> pd.DataFrame:
+    """Summarize, fit both models on the window ending at `as_of_date`, predict per customer:
+    what a build that fits does (fit_if_due, then score_with_stored_model), in one call.
+
+    One row per customer with a transaction in the window (PREDICTION_COLUMNS), sorted by
+    customer; the fitted parameters and settings repeat on every row.
+    """
+    summary = summarize_transactions(
+        transactions,
+        customer_column,
+        date_column,
+        amount_column,
+        as_of_date,
+        config.time_unit_days,
+        config.calibration_start_date,
+    )
+    model = fit_lifetime_value_model(
+        summary,
+        as_of_date,
+        config.fit,
+        "no_model",
+        fitted_at or datetime.now(UTC).replace(tzinfo=None),
+    )
+    return score_customer_lifetime_values(summary, as_of_date, config, model, customer_column)

@@ -1,6 +1,8 @@
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,20 +11,35 @@ from scipy.special import hyp2f1
 
 from segwarehouse import clv
 from segwarehouse.clv import (
+    MODEL_COLUMNS,
     PREDICTION_COLUMNS,
     BgNbdParameters,
     ClvConfig,
     ClvConfigError,
+    ClvFitConfig,
     ClvFitError,
+    ClvModelError,
+    ClvRefitPolicy,
     GammaGammaParameters,
+    LifetimeValueModel,
+    check_model,
+    count_customers,
     customer_lifetime_value,
     expected_average_spend,
     expected_purchases,
     fit_bgnbd,
     fit_gamma_gamma,
+    fit_if_due,
+    fit_lifetime_value_model,
+    model_from_row,
+    model_to_frame,
     predict_customer_lifetime_values,
     probability_alive,
+    score_customer_lifetime_values,
+    score_with_stored_model,
+    select_model,
     summarize_transactions,
+    why_refit,
 )
 
 CDNOW_SAMPLE = (
@@ -574,3 +591,302 @@ def test_the_summary_does_not_depend_on_the_order_of_the_rows():
     ]
     for summary in summaries[1:]:
         pd.testing.assert_frame_equal(summary, summaries[0], check_exact=True)
+
+
+# --- Stored fits: when a build fits anew, and what it scores with --------------------------
+
+FIT_CONFIG = ClvFitConfig(time_unit_days=7.0, calibration_start_date=None)
+POLICY = ClvRefitPolicy(refit_days=7, max_customer_change=0.05, requested=False)
+FIT_DATE = date(2025, 12, 24)
+
+
+def stored(**overrides) -> LifetimeValueModel:
+    """A stored fit of 1,000 customers as of FIT_DATE with FIT_CONFIG."""
+    values = {
+        "model_version": "v1",
+        "fitted_at": datetime(2025, 12, 25, 6, 0),
+        "config_fingerprint": FIT_CONFIG.fingerprint,
+        "refit_reason": "no_model",
+        "as_of_date": FIT_DATE,
+        "fit": FIT_CONFIG,
+        "customer_count": 1000,
+        "bgnbd": BgNbdParameters(
+            r=0.5, alpha=10.0, a=0.8, b=2.5, log_likelihood=-900.0, n_customers=1000
+        ),
+        "gamma_gamma": GammaGammaParameters(
+            p=5.0, q=3.0, gamma=20.0, log_likelihood=-400.0, n_customers=420
+        ),
+        "fit_message": None,
+        **overrides,
+    }
+    return LifetimeValueModel(**values)
+
+
+WHY_REFIT_CASES = [
+    pytest.param(None, {}, "no_model", id="nothing-stored-for-the-date"),
+    pytest.param(stored(), {}, None, id="same-settings-same-day-reused"),
+    pytest.param(
+        stored(config_fingerprint=ClvFitConfig(1.0, None).fingerprint),
+        {},
+        "config_changed",
+        id="time-unit-changed",
+    ),
+    pytest.param(
+        stored(config_fingerprint=ClvFitConfig(7.0, date(2024, 1, 1)).fingerprint),
+        {},
+        "config_changed",
+        id="calibration-start-changed",
+    ),
+    pytest.param(
+        stored(bgnbd=None, gamma_gamma=None, fit_message="BG/NBD and Gamma-Gamma not fitted"),
+        {},
+        "no_model",
+        id="stored-run-fitted-nothing",
+    ),
+    pytest.param(
+        stored(gamma_gamma=None, fit_message="Gamma-Gamma not fitted (no spend prediction)"),
+        {},
+        "no_model",
+        id="stored-run-fitted-no-spend-model",
+    ),
+    pytest.param(stored(), {"policy": replace(POLICY, requested=True)}, "requested", id="asked"),
+    pytest.param(stored(), {"as_of_date": FIT_DATE + timedelta(days=6)}, None, id="6-days-old"),
+    pytest.param(
+        stored(), {"as_of_date": FIT_DATE + timedelta(days=7)}, "scheduled", id="7-days-old"
+    ),
+    pytest.param(
+        stored(), {"policy": replace(POLICY, refit_days=0)}, "scheduled", id="refit-days-0"
+    ),
+    pytest.param(stored(), {"customer_count": 1050}, None, id="5-percent-more-customers"),
+    pytest.param(
+        stored(), {"customer_count": 1051}, "population_changed", id="over-5-percent-more"
+    ),
+    pytest.param(
+        stored(), {"customer_count": 949}, "population_changed", id="over-5-percent-fewer"
+    ),
+    pytest.param(
+        stored(),
+        {"customer_count": 1300, "policy": replace(POLICY, max_customer_change=0.5)},
+        None,
+        id="30-percent-more-under-a-50-percent-limit",
+    ),
+    # When several triggers hold, the first in this order names the fit.
+    pytest.param(
+        stored(config_fingerprint="other"),
+        {"policy": replace(POLICY, requested=True), "customer_count": 5000},
+        "config_changed",
+        id="settings-before-request",
+    ),
+    pytest.param(
+        stored(),
+        {"as_of_date": FIT_DATE + timedelta(days=30), "customer_count": 5000},
+        "scheduled",
+        id="age-before-population",
+    ),
+]
+
+
+@pytest.mark.parametrize(("model", "overrides", "expected"), WHY_REFIT_CASES)
+def test_why_refit(model, overrides, expected):
+    arguments = {
+        "as_of_date": FIT_DATE,
+        "customer_count": 1000,
+        "fit_config": FIT_CONFIG,
+        "policy": POLICY,
+        **overrides,
+    }
+    assert why_refit(model, **arguments) == expected
+
+
+def test_the_fit_fingerprint_covers_the_fit_settings_not_the_scoring_ones():
+    base = settings().fit.fingerprint
+    assert settings(horizon_months=24, monthly_discount_rate=0.05).fit.fingerprint == base
+    assert settings(churn_probability_alive_threshold=0.2).fit.fingerprint == base
+    assert settings(time_unit_days=1).fit.fingerprint != base
+    assert settings(calibration_start_date="2024-01-01").fit.fingerprint != base
+    assert settings().fit == FIT_CONFIG
+
+
+VALID_POLICY = {"refit_days": 7, "max_customer_change": 0.05, "requested": False}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "setting"),
+    [
+        pytest.param({"refit_days": -1}, "refit_days", id="refit-days-negative"),
+        pytest.param({"refit_days": 1.5}, "refit_days", id="refit-days-fraction"),
+        pytest.param({"refit_days": None}, "refit_days", id="refit-days-missing"),
+        pytest.param({"refit_days": True}, "refit_days", id="refit-days-bool"),
+        pytest.param({"max_customer_change": 0}, "max_customer_change", id="change-zero"),
+        pytest.param({"max_customer_change": 1.5}, "max_customer_change", id="change-above-1"),
+        pytest.param({"max_customer_change": "5%"}, "max_customer_change", id="change-text"),
+        pytest.param({"max_customer_change": None}, "max_customer_change", id="change-missing"),
+        pytest.param({"requested": "maybe"}, "refit", id="refit-not-a-flag"),
+        pytest.param({"requested": None}, "refit", id="refit-missing"),
+    ],
+)
+def test_invalid_refit_settings_raise_naming_the_setting(overrides, setting):
+    with pytest.raises(ClvConfigError, match=f"'{setting}'"):
+        ClvRefitPolicy.from_settings(**{**VALID_POLICY, **overrides})
+
+
+def test_refit_settings_as_dbt_passes_them():
+    policy = ClvRefitPolicy.from_settings(refit_days=0, max_customer_change=1, requested="True")
+    assert policy == ClvRefitPolicy(refit_days=0, max_customer_change=1.0, requested=True)
+    assert not ClvRefitPolicy.from_settings(**{**VALID_POLICY, "requested": "False"}).requested
+
+
+def stored_frame(*models: LifetimeValueModel) -> pd.DataFrame:
+    return pd.concat([model_to_frame(model) for model in models], ignore_index=True)
+
+
+def test_select_model_takes_the_latest_fit_on_data_up_to_the_date():
+    december = stored(model_version="dec", as_of_date=date(2025, 12, 31))
+    november = stored(model_version="nov", as_of_date=date(2025, 11, 30))
+    refitted = stored(
+        model_version="dec-again",
+        as_of_date=date(2025, 12, 31),
+        fitted_at=datetime(2026, 1, 2),
+        refit_reason="requested",
+    )
+    # Stored in the order a backfill leaves them: the later date fitted first.
+    models = stored_frame(december, november, refitted)
+    assert select_model(models, date(2025, 12, 31)).model_version == "dec-again"
+    assert select_model(models, date(2026, 1, 5)).model_version == "dec-again"
+    # A backfill never gets a fit that has seen orders after its date.
+    assert select_model(models, date(2025, 12, 30)).model_version == "nov"
+    assert select_model(models, date(2025, 11, 30)).model_version == "nov"
+    assert select_model(models, date(2025, 11, 29)) is None
+    assert select_model(None, date(2025, 12, 31)) is None
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        pytest.param(stored(), id="fitted"),
+        pytest.param(
+            stored(
+                fit=ClvFitConfig(1.0, date(2024, 1, 1)),
+                config_fingerprint=ClvFitConfig(1.0, date(2024, 1, 1)).fingerprint,
+            ),
+            id="other-settings",
+        ),
+        pytest.param(stored(gamma_gamma=None, fit_message="Gamma-Gamma not"), id="no-spend"),
+        pytest.param(stored(bgnbd=None, gamma_gamma=None, fit_message="nothing"), id="unfitted"),
+    ],
+)
+def test_a_fit_round_trips_through_a_duckdb_table(model):
+    with duckdb.connect() as connection:
+        frame = model_to_frame(model)
+        assert list(frame.columns) == list(MODEL_COLUMNS)
+        stored_rows = connection.sql("select * from frame").df()
+    assert model_from_row(stored_rows.iloc[0]) == model
+
+
+@pytest.fixture(scope="module")
+def december_log(simulated) -> pd.DataFrame:
+    """The simulated log to 2024-12-29, and one day's orders after it."""
+    late = transactions([(1, "2024-12-30", 30.0), (2, "2024-12-30", 15.0)])
+    return pd.concat([simulated.astype({"order_date": "datetime64[us]"}), late])
+
+
+def test_the_first_build_fits_and_a_build_a_day_later_scores_with_the_stored_fit(
+    december_log, monkeypatch
+):
+    first_day, next_day = date(2024, 12, 29), date(2024, 12, 30)
+    config = settings()
+    policy = ClvRefitPolicy(refit_days=7, max_customer_change=0.05, requested=False)
+    first = fit_if_due(None, december_log, first_day, config.fit, policy)
+    assert len(first) == 1
+    assert first.iloc[0]["refit_reason"] == "no_model"
+    assert first.iloc[0]["customer_count"] == december_log["customer_id"].nunique()
+    # What a build that fits publishes: exactly what fitting and scoring in one call gives.
+    fitted = model_from_row(first.iloc[0])
+    direct = predict_customer_lifetime_values(december_log, first_day, config)
+    scored = score_with_stored_model(december_log, first_day, config, first)
+    pd.testing.assert_frame_equal(
+        scored.drop(columns="_model_version"),
+        direct.drop(columns="_model_version"),
+        check_exact=True,
+    )
+
+    # The next day: due for nothing, so no fit (neither summary nor optimizer is touched).
+    def must_not_run(*_, **__):
+        raise AssertionError("fitted although not due")
+
+    monkeypatch.setattr(clv, "summarize_transactions", must_not_run)
+    assert fit_if_due(first, december_log, next_day, config.fit, policy).empty
+    monkeypatch.undo()
+    reused = score_with_stored_model(december_log, next_day, config, first)
+    assert (reused["_model_version"] == fitted.model_version).all()
+    assert (reused["model_as_of_date"] == pd.Timestamp(first_day)).all()
+    assert (reused["bgnbd_r"] == fitted.bgnbd.r).all()
+    # Each customer's history is that of the scoring date, with the stored parameters.
+    summary = summarize_transactions(
+        december_log, "customer_id", "order_date", "net_amount", next_day, 7
+    )
+    expected = score_customer_lifetime_values(summary, next_day, config, fitted)
+    pd.testing.assert_frame_equal(reused, expected, check_exact=True)
+    assert (reused["as_of_date"] == pd.Timestamp(next_day)).all()
+    assert (reused["days_since_first_purchase"] >= direct["days_since_first_purchase"] + 1).all()
+    # A horizon change is applied without a refit.
+    longer = score_with_stored_model(december_log, next_day, settings(horizon_months=24), first)
+    assert (longer["predicted_clv"] > reused["predicted_clv"]).all()
+
+
+def test_fit_if_due_refits_on_request_and_for_a_backfill(december_log):
+    config = settings().fit
+    first = fit_if_due(None, december_log, date(2024, 12, 29), config, POLICY)
+    requested = fit_if_due(
+        first, december_log, date(2024, 12, 29), config, replace(POLICY, requested=True)
+    )
+    assert requested.iloc[0]["refit_reason"] == "requested"
+    # The same data gives the same parameters: a refit changes the version, not the values.
+    parameters = ["bgnbd_r", "bgnbd_alpha", "bgnbd_a", "bgnbd_b", "gamma_gamma_p"]
+    assert requested[parameters].to_numpy().tolist() == first[parameters].to_numpy().tolist()
+    assert requested.iloc[0]["_model_version"] != first.iloc[0]["_model_version"]
+    backfill = fit_if_due(first, december_log, date(2024, 10, 31), config, POLICY)
+    assert backfill.iloc[0]["refit_reason"] == "no_model"
+    assert backfill.iloc[0]["as_of_date"] == pd.Timestamp("2024-10-31")
+    assert backfill.iloc[0]["customer_count"] == count_customers(
+        december_log, "customer_id", "order_date", date(2024, 10, 31)
+    )
+    changed = fit_if_due(first, december_log, date(2024, 12, 29), ClvFitConfig(1.0, None), POLICY)
+    assert changed.iloc[0]["refit_reason"] == "config_changed"
+
+
+def test_a_stored_fit_is_never_used_with_other_settings_or_for_an_earlier_date(december_log):
+    first = fit_if_due(None, december_log, date(2024, 12, 29), settings().fit, POLICY)
+    with pytest.raises(
+        ClvModelError, match=r"fitted with time_unit_days 7 .* not with this build's 1"
+    ):
+        score_with_stored_model(december_log, date(2024, 12, 29), settings(time_unit_days=1), first)
+    with pytest.raises(ClvModelError, match="calibration_start_date None"):
+        score_with_stored_model(
+            december_log,
+            date(2024, 12, 29),
+            settings(calibration_start_date="2024-06-01"),
+            first,
+        )
+    with pytest.raises(ClvModelError, match="no customer lifetime value fit is stored"):
+        score_with_stored_model(december_log, date(2024, 12, 1), settings(), first)
+    with pytest.raises(ClvModelError, match="after this build's as-of date 2024-12-01"):
+        check_model(model_from_row(first.iloc[0]), date(2024, 12, 1), settings().fit)
+
+
+def test_a_stored_run_that_could_not_fit_scores_nulls_and_says_why():
+    """One purchase per customer: the fit stores its reason, scoring repeats it."""
+    log = transactions([(1, "2024-01-05", 10.0), (2, "2024-02-01", 20.0)])
+    fit = fit_lifetime_value_model(
+        summarize_transactions(log, "customer_id", "order_date", "net_amount", date(2024, 6, 30)),
+        date(2024, 6, 30),
+        FIT_CONFIG,
+        "no_model",
+        datetime(2024, 7, 1),
+    )
+    assert fit.bgnbd is None and not fit.is_fitted
+    assert fit.fit_message.startswith("BG/NBD and Gamma-Gamma not fitted")
+    scored = score_with_stored_model(log, date(2024, 6, 30), settings(), model_to_frame(fit))
+    assert scored["predicted_clv"].isna().all()
+    assert (scored["model_fit_message"] == fit.fit_message).all()
+    assert (scored["_model_version"] == fit.model_version).all()

@@ -83,6 +83,13 @@ def kept_fingerprints(build_: Build) -> list[tuple]:
     return build_.query(f"select distinct _features_fingerprint from {table} order by 1")
 
 
+def kept_lifetime_value_fits(build_: Build) -> list[tuple]:
+    """The customer lifetime value fits the warehouse keeps: version and as-of date."""
+    return build_.query(
+        "select _model_version, as_of_date from history.lifetime_value_models order by all"
+    )
+
+
 def kept_model_versions(build_: Build) -> list[str]:
     table = kept_table(build_, "segment_models", "intermediate.int_segment_models_fitted")
     return [
@@ -105,6 +112,7 @@ def failed_build(tmp_path_factory) -> tuple[Build, list[tuple], list[str], Build
     first = build(folder)
     assert_built(first)
     snapshots, versions = kept_snapshots(first), kept_model_versions(first)
+    fits = kept_lifetime_value_fits(first)
     renamed = log.copy()
     renamed.loc[renamed["CustomerNo"] == "C-00007", "CustomerNo"] = "C-09999"
     write_log(folder, renamed)
@@ -116,14 +124,22 @@ def failed_build(tmp_path_factory) -> tuple[Build, list[tuple], list[str], Build
         "{retrain_segments: true}",
         dbt_arguments=("--full-refresh",),
     )
-    kept_after_failure = (kept_snapshots(failed), kept_model_versions(failed))
+    kept_after_failure = (
+        kept_snapshots(failed),
+        kept_model_versions(failed),
+        fits,
+        kept_lifetime_value_fits(failed),
+        # The backfill fitted CLV (the kept fit has seen later orders): computed, not kept.
+        failed.query("select refit_reason from intermediate.int_lifetime_value_models_fitted"),
+    )
     write_log(folder, log)
     again = build(folder, dbt_arguments=("--full-refresh",))
     return first, snapshots, versions, failed, kept_after_failure, again
 
 
 def test_a_build_whose_data_test_fails_leaves_the_kept_history_unchanged(failed_build):
-    _, snapshots, versions, failed, (snapshots_after, versions_after), _ = failed_build
+    _, snapshots, versions, failed, kept_after_failure, _ = failed_build
+    snapshots_after, versions_after, fits, fits_after, fits_computed = kept_after_failure
     assert failed.result.returncode != 0
     # A data test failed, after the quarantine had passed every table.
     assert "FAIL" in failed.result.stdout
@@ -133,6 +149,9 @@ def test_a_build_whose_data_test_fails_leaves_the_kept_history_unchanged(failed_
     assert {row[0] for row in snapshots_after} == {LAST_DATE}, "no snapshot of 2024-10-31 kept"
     assert snapshots_after == snapshots
     assert versions_after == versions, "the retrained model was not kept"
+    assert [row[1] for row in fits] == [pd.Timestamp(LAST_DATE)]
+    assert fits_computed == [("no_model",), ("no_model",)]
+    assert fits_after == fits, "the backfill's customer lifetime value fit was not kept"
     assert "history not kept" in failed.result.stdout
 
 

@@ -150,6 +150,65 @@ def test_the_second_build_scored_in_sql_with_the_first_builds_model(warehouse):
     assert all(row[1] == [runs[0][0]] for row in scored)
 
 
+def test_the_clv_fit_was_made_for_each_as_of_date_and_reused_by_the_third_build(warehouse):
+    # make build-test: the last day (nothing stored: fit), a backfill to 2025-11-30 (the
+    # stored fit has seen December: a fit of its own), the last day again (reuse the first).
+    fits = warehouse.execute(
+        "select _model_version, as_of_date, refit_reason, fit_message"
+        " from history.lifetime_value_models order by _fitted_at"
+    ).fetchall()
+    assert [(row[1].date(), row[2], row[3]) for row in fits] == [
+        (date(2025, 12, 31), "no_model", None),
+        (date(2025, 11, 30), "no_model", None),
+    ]
+    assert warehouse.execute("select count(*) from history.kept_builds").fetchall() == [(3,)]
+    scored = warehouse.execute(
+        "select list(distinct _model_version), list(distinct model_as_of_date)"
+        " from marts.fct_customer_lifetime_values"
+    ).fetchall()
+    assert scored == [([fits[0][0]], [date(2025, 12, 31)])]
+
+
+def test_a_requested_clv_refit_in_dbt_gives_the_same_predictions(warehouse, tmp_path):
+    copy = tmp_path / "warehouse.duckdb"
+    result = dbt_on_a_copy(
+        copy, "build",
+        "--select", "int_lifetime_value_models_fitted int_customer_lifetime_values_predicted",
+        "--vars", "{refit_clv: true}",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout
+    columns = "customer_id, probability_alive, expected_purchases, predicted_clv, bgnbd_r"
+    predictions = f"select {columns} from intermediate.int_customer_lifetime_values_predicted"
+    with duckdb.connect(str(copy), read_only=True) as refitted:
+        fits = refitted.execute(
+            "select refit_reason from intermediate.int_lifetime_value_models_fitted"
+            " order by _fitted_at"
+        ).fetchall()
+        assert fits == [("no_model",), ("no_model",), ("requested",)]
+        versions = refitted.execute(
+            "select count(distinct _model_version) from"
+            " intermediate.int_customer_lifetime_values_predicted"
+            " where _model_version = (select arg_max(_model_version, _fitted_at)"
+            " from intermediate.int_lifetime_value_models_fitted)"
+        ).fetchall()
+        assert versions == [(1,)], "scored with the new fit"
+        after = sorted(refitted.execute(predictions).fetchall())
+    # The same data, fitted again: the same parameters, so the same predictions.
+    assert after == sorted(warehouse.execute(predictions).fetchall())
+
+
+def test_a_clv_fit_is_never_scored_with_other_settings(tmp_path):
+    """Scoring alone (the fit model not in the run) with another time unit than the stored
+    fit's fails rather than score with parameters fitted in weeks."""
+    result = dbt_on_a_copy(
+        tmp_path / "warehouse.duckdb", "run",
+        "--select", "int_customer_lifetime_values_predicted",
+        "--vars", "{clv_time_unit_days: 1}",
+    )  # fmt: skip
+    assert result.returncode != 0, result.stdout
+    assert "was fitted with time_unit_days 7 and calibration_start_date None" in result.stdout
+
+
 def test_history_and_transitions_cover_both_as_of_dates(warehouse):
     moves = dict(
         warehouse.execute(

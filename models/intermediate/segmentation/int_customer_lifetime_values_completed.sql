@@ -8,12 +8,14 @@ lifetime_values as (
     select * from {{ ref('int_customer_lifetime_values_predicted') }}
 ),
 
--- The horizon and the fit message are the model's, the same on every predicted row;
--- customers without a prediction are labelled with them too.
+-- The horizon, the fit message and the fit that scored are the same on every predicted
+-- row; customers without a prediction are labelled with them too.
 prediction_settings as (
     select
         max(horizon_months) as horizon_months,
-        max(model_fit_message) as model_fit_message
+        max(model_fit_message) as model_fit_message,
+        max(_model_version) as _model_version,
+        max(model_as_of_date) as model_as_of_date
     from lifetime_values
 ),
 
@@ -39,7 +41,9 @@ final as (
                 when prediction_settings.horizon_months is null
                     then {{ string_literal(clv_without_orders_message()) }}
             end
-        ) as varchar) as model_fit_message
+        ) as varchar) as model_fit_message,
+        cast(prediction_settings._model_version as varchar) as _model_version,
+        cast(prediction_settings.model_as_of_date as date) as model_as_of_date
     from customer_features
     left join lifetime_values on customer_features.customer_id = lifetime_values.customer_id
     cross join prediction_settings

@@ -1,4 +1,4 @@
-from segwarehouse.clv import ClvConfig, predict_customer_lifetime_values
+from segwarehouse.clv import ClvConfig, score_with_stored_model
 
 
 def model(dbt, session):
@@ -16,4 +16,7 @@ def model(dbt, session):
         orders = orders.filter(f"order_date >= date '{config.calibration_start_date}'")
     # A relation, not a frame: DuckDB summarizes the orders, pandas gets one row per customer.
     orders = orders.project("customer_id, order_date, net_amount")
-    return predict_customer_lifetime_values(orders, as_of_date, config)
+    # Every stored fit (one row each); the one for this as-of date is checked against the
+    # settings above before it scores anything.
+    models = dbt.ref("int_lifetime_value_models_fitted").df()
+    return score_with_stored_model(orders, as_of_date, config, models)
