@@ -250,12 +250,15 @@
             ~ (', ...' if failed | length > 5 else '') ~ '; ') if failed else '' -%}
         {{ return(failures ~ skipped | length ~ ' skipped') }}
     {%- endif -%}
+    {#- The production selection (selectors.yml) leaves out the development checks on
+        purpose: they check the project's SQL and run in make test. -#}
     {%- set missing = [] -%}
     {%- for node in graph.nodes.values()
         if node.resource_type in ['model', 'seed', 'snapshot', 'test']
         and node.config.get('enabled', true)
         and node.config.get('materialized') != 'ephemeral'
-        and node.unique_id not in statuses -%}
+        and node.unique_id not in statuses
+        and 'development_check' not in node.tags -%}
         {#- A test of a disabled model (another source's staging) never runs. -#}
         {%- set parents = node.depends_on.nodes -%}
         {%- set runnable = [] -%}

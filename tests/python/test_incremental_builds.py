@@ -94,6 +94,24 @@ def test_the_daily_build_classified_only_the_new_rows(daily_and_full):
     assert runs == 2
 
 
+def test_the_production_builds_kept_history_and_the_daily_one_reused_the_models(daily_and_full):
+    """The production selection leaves out the development checks on purpose: its builds still
+    keep history, so the daily build scores with the stored segment and CLV models."""
+    daily, _, _ = daily_and_full
+    with duckdb.connect(str(daily), read_only=True) as connection:
+        segment_models = connection.execute(
+            "select count(distinct _model_version) from history.segment_models"
+        ).fetchone()[0]
+        snapshot_dates = connection.execute(
+            "select count(distinct as_of_date) from history.segment_snapshots"
+        ).fetchone()[0]
+        clv_fits = connection.execute(
+            "select count(*) from history.lifetime_value_models"
+        ).fetchone()[0]
+    assert (segment_models, clv_fits) == (1, 1)
+    assert snapshot_dates >= 1
+
+
 def test_the_daily_build_equals_a_full_rebuild_of_the_same_data(daily_and_full):
     daily, full, _ = daily_and_full
     with duckdb.connect() as connection:
