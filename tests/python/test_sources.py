@@ -522,6 +522,14 @@ def test_dates_given_to_vars_reach_dbt_as_text(shop, capsys):
     assert _user_vars("{as_of_date: 2025-06-30}") == {"as_of_date": "2025-06-30"}
 
 
+@pytest.mark.parametrize("given", [["--vars", "{full_data_tests: true}"], ["--vars={a: 1}"]])
+def test_dbt_vars_after_the_separator_are_refused_naming_the_option(shop, given):
+    """dbt would let the command's own --vars, given last, override them without a word."""
+    path = write_mapping(shop, MINIMAL)
+    with pytest.raises(SystemExit, match="give dbt vars to this command's --vars option"):
+        sources_main(["build", str(path), "--", "--full-refresh", *given])
+
+
 def test_a_table_of_the_warehouse_itself_is_read_from_it(tmp_path):
     from segwarehouse.sources.cli import prepare
 

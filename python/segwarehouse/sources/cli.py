@@ -205,6 +205,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     if "--" in argv:
         split = argv.index("--")
         argv, passthrough = argv[:split], argv[split + 1 :]
+    # dbt would take the command's own --vars (the mapping, the as-of date), given last, and
+    # silently drop these: they belong to the command's --vars option.
+    given_vars = [a for a in passthrough if a == "--vars" or a.startswith("--vars=")]
+    if given_vars:
+        raise SystemExit(
+            "give dbt vars to this command's --vars option, before `--` (e.g. `python -m "
+            "segwarehouse.sources build my.yml --vars '{full_data_tests: true}'`): after `--` "
+            "they would be overridden by the vars the command passes to dbt"
+        )
     parser = argparse.ArgumentParser(
         prog="python -m segwarehouse.sources", description=__doc__.split("\n\n")[0]
     )
