@@ -251,7 +251,11 @@ def run_baseline(
 
 
 def run(
-    customers: int, workdir: Path, seed: int, baseline: Path | None = None
+    customers: int,
+    workdir: Path,
+    seed: int,
+    baseline: Path | None = None,
+    after_one_day: bool = True,
 ) -> tuple[list[Stage], str | None]:
     if workdir.exists():
         shutil.rmtree(workdir)
@@ -276,17 +280,28 @@ def run(
         "--vars", f"{{raw_data_path: '{raw}', replace_snapshots: true}}",
     ]  # fmt: skip
     stages = []
+
+    def done(stage: Stage) -> None:
+        """Keep the stage; say it on stderr at once (a large size runs for an hour)."""
+        stages.append(stage)
+        print(
+            f"{customers:,} customers, {stage.name}: {stage.wall_seconds:.1f} s, "
+            f"peak {stage.peak_megabytes:,.0f} MB",
+            file=sys.stderr,
+            flush=True,
+        )
+
     wall, peak = timed(
         [python, "-m", "segwarehouse.tools.generate", "--customers", str(customers),
          "--seed", str(seed), "--output-dir", str(full)],
         env,
     )  # fmt: skip
-    stages.append(Stage("generate", wall, peak, count_rows(full / "raw", "order_lines")))
+    done(Stage("generate", wall, peak, count_rows(full / "raw", "order_lines")))
     started = time.perf_counter()
     split_last_day(full / "raw", raw, day)
-    stages.append(Stage("hold back last day", time.perf_counter() - started, float("nan"), 0))
+    done(Stage("hold back last day", time.perf_counter() - started, float("nan"), 0))
     wall, peak = timed(build, env)
-    stages.append(
+    done(
         Stage(
             "full build",
             wall,
@@ -300,12 +315,14 @@ def run(
     if baseline is not None:
         # The same raw files as the full build, checked against the marts it made.
         stage, verdict = run_baseline(baseline, raw, workdir, workdir / "warehouse.duckdb", env)
-        stages.append(stage)
+        done(stage)
+    if not after_one_day:
+        return stages, verdict
     started = time.perf_counter()
     added = append_day(raw, day)
-    stages.append(Stage("append one day", time.perf_counter() - started, float("nan"), added))
+    done(Stage("append one day", time.perf_counter() - started, float("nan"), added))
     wall, peak = timed(build, env)
-    stages.append(
+    done(
         Stage(
             "build after one day",
             wall,
@@ -387,6 +404,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/segwarehouse-bench"))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--full-build-only",
+        type=int,
+        default=None,
+        metavar="CUSTOMERS",
+        help="from this size up, time the full build (and the baseline) only, not the build "
+        "after one day (e.g. 10000000: an hour less)",
+    )
+    parser.add_argument(
         "--baseline",
         type=Path,
         default=DEFAULT_BASELINE,
@@ -399,7 +424,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"no baseline at {args.baseline}: the table has no ratio column", flush=True)
     for customers in args.customers:
         try:
-            stages, verdict = run(customers, args.workdir / str(customers), args.seed, baseline)
+            after_one_day = args.full_build_only is None or customers < args.full_build_only
+            stages, verdict = run(
+                customers, args.workdir / str(customers), args.seed, baseline, after_one_day
+            )
         except StageFailedError as failure:
             raise SystemExit(str(failure)) from failure
         print(format_table(customers, stages), flush=True)
