@@ -7,23 +7,40 @@
     nullif(trim(cast({{ column_name }} as string), e' \t\r\n'), '')
 {%- endmacro %}
 
-{% macro key_row_count(key_expression) -%}
-    {#- Raw rows sharing this row's parsed key; is_duplicate_key() reads it. -#}
-    count(*) over (partition by {{ key_expression }}) as key_row_count
-{%- endmacro %}
-
-{% macro with_copy_counts(relation) -%}
+{% macro with_copy_counts(relation, key_column) -%}
     {#-
-        Every row of `relation` (which has key_row_count and raw_struct, the whole raw row)
-        with the counts is_duplicate_key() reads: copy_row_count, the rows identical to this
-        one, and copy_number, its position among them. The whole-row comparison runs only where
-        a key repeats: comparing every raw row with every other was most of a build's time.
+        Every row of `relation` (which has the parsed key `key_column` and raw_struct, the
+        whole raw row) with the counts is_duplicate_key() reads: key_row_count, the raw rows
+        sharing the key (null keys count together); copy_row_count, the rows identical to this
+        one; and copy_number, its position among them. The keys that repeat are counted apart
+        and joined back, and the whole-row comparison runs only on their rows: a window over
+        every row kept all of them, raw rows included, in memory or spilled (100M order lines
+        filled the disk), and comparing every raw row with every other was most of a build's
+        time.
     -#}
+    with
+
+    keyed as (
+        select
+            {{ relation }}.*,
+            coalesce(repeated_keys.key_row_count, 1) as key_row_count
+        from {{ relation }}
+        left join (
+            select
+                {{ key_column }},
+                count(*) as key_row_count
+            from {{ relation }}
+            group by {{ key_column }}
+            having count(*) > 1
+        ) as repeated_keys
+            on {{ relation }}.{{ key_column }} is not distinct from repeated_keys.{{ key_column }}
+    )
+
     select
         *,
         1 as copy_row_count,
         1 as copy_number
-    from {{ relation }}
+    from keyed
     where key_row_count = 1
     union all
     select
@@ -32,7 +49,7 @@
         row_number() over (
             partition by {{ copy_text('raw_struct') }} order by cast(raw_struct as varchar)
         ) as copy_number
-    from {{ relation }}
+    from keyed
     where key_row_count > 1
 {%- endmacro %}
 

@@ -84,14 +84,13 @@ typed as (
                 then 'sent_at does not parse as timestamp'
             else 'is_accepted does not parse as boolean'
         end as unparseable_detail,
-        {{ key_row_count(key) }},
         {{ row_hash('batch', ['campaign_sends', 'campaign_responses']) }} as row_hash,
         batch as raw_struct
     from batch
 ),
 
 counted as (
-    {{ with_copy_counts('typed') }}
+    {{ with_copy_counts('typed', 'campaign_send_id') }}
 ),
 
 checked as (

@@ -38,13 +38,12 @@ typed as (
         {{ parse_value('cost', 'number', field_spec('campaigns', 'cost')) }} as row_amount,
         {{ unparseable_fields('campaigns', types) }} as has_unparseable_value,
         {{ unparseable_detail('campaigns', types) }} as unparseable_detail,
-        {{ key_row_count(parsed('campaigns', 'campaign_id', 'key')) }},
         source as raw_struct
     from source
 ),
 
 counted as (
-    {{ with_copy_counts('typed') }}
+    {{ with_copy_counts('typed', 'campaign_id') }}
 ),
 
 classified as (

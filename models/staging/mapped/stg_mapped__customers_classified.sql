@@ -100,14 +100,13 @@ typed as (
             {{ unparseable_detail('customers', types) }},
             {{ extra_unparseable_detail(extra) }}
         ) as unparseable_detail,
-        {{ key_row_count(parsed('customers', 'customer_id', 'key')) }},
         source as raw_struct,
         {{ row_struct(raw_struct_fields) }} as pii_free_raw_struct
     from source
 ),
 
 counted as (
-    {{ with_copy_counts('typed') }}
+    {{ with_copy_counts('typed', 'customer_id') }}
 ),
 
 classified as (

@@ -59,14 +59,13 @@ typed as (
         cast(null as double) as row_amount,
         {{ unparseable_fields('email_events', types) }} as has_unparseable_value,
         {{ unparseable_detail('email_events', types) }} as unparseable_detail,
-        {{ key_row_count(key) }},
         {{ row_hash('batch', ['email_events']) }} as row_hash,
         batch as raw_struct
     from batch
 ),
 
 counted as (
-    {{ with_copy_counts('typed') }}
+    {{ with_copy_counts('typed', 'email_event_id') }}
 ),
 
 checked as (

@@ -42,7 +42,6 @@ typed as (
         cast(null as double) as row_amount,
         {{ unparseable_fields('experiment_assignments', types) }} as has_unparseable_value,
         {{ unparseable_detail('experiment_assignments', types) }} as unparseable_detail,
-        {{ key_row_count(key) }},
         -- A customer is assigned to an experiment once: the pair is a key too.
         count(distinct {{ key }}) over (
             partition by lower({{ clean_text('experiment_name') }}), {{ mapped_key('customer_id') }}
@@ -52,7 +51,7 @@ typed as (
 ),
 
 counted as (
-    {{ with_copy_counts('typed') }}
+    {{ with_copy_counts('typed', 'experiment_assignment_id') }}
 ),
 
 checked as (

@@ -69,14 +69,13 @@ typed as (
         {{ mapped_key('product_id') }} as product_id,
         {{- order_line_values(entity) | indent(4) }},
         {{ unparseable_detail(entity, types) }} as unparseable_detail,
-        {{ key_row_count(key) }},
         {{ row_hash('batch', [entity]) }} as row_hash,
         batch as raw_struct
     from batch
 ),
 
 counted as (
-    {{ with_copy_counts('typed') }}
+    {{ with_copy_counts('typed', 'order_line_id') }}
 ),
 
 checked as (

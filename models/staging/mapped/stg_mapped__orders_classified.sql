@@ -65,13 +65,12 @@ typed as (
         cast(null as double) as row_amount,
         {{ unparseable_fields('orders', types) }} as has_unparseable_value,
         {{ unparseable_detail('orders', types) }} as unparseable_detail,
-        {{ key_row_count(parsed('orders', 'order_id', 'key')) }},
         source as raw_struct
     from source
 ),
 
 counted as (
-    {{ with_copy_counts('typed') }}
+    {{ with_copy_counts('typed', 'order_id') }}
 ),
 
 checked as (

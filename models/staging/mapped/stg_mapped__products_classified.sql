@@ -29,13 +29,12 @@ typed as (
         cast(null as double) as row_amount,
         {{ unparseable_fields('products', types) }} as has_unparseable_value,
         {{ unparseable_detail('products', types) }} as unparseable_detail,
-        {{ key_row_count(parsed('products', 'product_id', 'key')) }},
         source as raw_struct
     from source
 ),
 
 counted as (
-    {{ with_copy_counts('typed') }}
+    {{ with_copy_counts('typed', 'product_id') }}
 ),
 
 classified as (

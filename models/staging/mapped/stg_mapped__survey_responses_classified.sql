@@ -40,13 +40,12 @@ typed as (
         cast(null as double) as row_amount,
         {{ unparseable_fields('survey_responses', types) }} as has_unparseable_value,
         {{ unparseable_detail('survey_responses', types) }} as unparseable_detail,
-        {{ key_row_count(mapped_key('survey_response_id')) }},
         source as raw_struct
     from source
 ),
 
 counted as (
-    {{ with_copy_counts('typed') }}
+    {{ with_copy_counts('typed', 'survey_response_id') }}
 ),
 
 checked as (
