@@ -502,13 +502,20 @@ def expected_purchases(
         a = 1.0 + 1e-9
     z = t / (alpha + T + t)
     with np.errstate(invalid="ignore", over="ignore", under="ignore"):
-        remaining = (1.0 - z) ** (a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
-        # With large a and b (a concentrated dropout rate) the transformed form is 0 x inf;
-        # the untransformed one converges there, so it fills in.
-        direct = ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp2f1(
-            r + x, b + x, a + b + x - 1.0, z
+        remaining = np.asarray(
+            (1.0 - z) ** (a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
         )
-    remaining = np.where(np.isfinite(remaining), remaining, direct)
+        # With large a and b (a concentrated dropout rate) the transformed form is 0 x inf;
+        # the untransformed one converges there, so it fills in. Only there: the series is
+        # most of the scoring's time (1M customers by 13 horizons).
+        unfinished = ~np.isfinite(remaining)
+        if unfinished.any():
+            xu, Tu, tu, zu = (  # noqa: N806
+                np.broadcast_to(v, remaining.shape)[unfinished] for v in (x, T, t, z)
+            )
+            remaining[unfinished] = ((alpha + Tu) / (alpha + Tu + tu)) ** (r + xu) * hyp2f1(
+                r + xu, b + xu, a + b + xu - 1.0, zu
+            )
     expected = (a + b + x - 1.0) / (a - 1.0) * (1.0 - remaining)
     return np.where(t > 0, expected / (1.0 + _dropout_odds(params, x, t_x, T)), 0.0)
 
