@@ -131,9 +131,14 @@
         {{ return("md5('')") }}
     {%- endif -%}
     {%- set row_text = "concat_ws('|', " ~ parts | join(', ') ~ ")" -%}
+    {#- One MD5 per row, split in its halves: DuckDB's md5_number_upper is the low 64 bits of
+        md5_number and md5_number_lower the high 64, so the sums (and every fingerprint a
+        warehouse has kept) are those of md5_number_upper and md5_number_lower, each of which
+        hashed the row again. -#}
+    {%- set row_md5 = "md5_number(" ~ row_text ~ ")" -%}
     md5(
-        cast(sum(md5_number_upper({{ row_text }})) as varchar)
-        || ':' || cast(sum(md5_number_lower({{ row_text }})) as varchar)
+        cast(sum(cast({{ row_md5 }} & 18446744073709551615 as ubigint)) as varchar)
+        || ':' || cast(sum(cast({{ row_md5 }} >> 64 as ubigint)) as varchar)
         || ':' || cast(count(*) as varchar)
     )
 {%- endmacro %}
