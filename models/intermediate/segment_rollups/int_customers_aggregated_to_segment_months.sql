@@ -32,10 +32,22 @@ segment_months as (
         current_segments.segmentation,
         current_segments.segment_id,
         current_segments.as_of_date,
-        months.month_start_date as calendar_month,
-        cast({{ dbt.last_day('months.month_start_date', 'month') }} as date) as month_end_date
+        months.month_start_date as calendar_month
     from current_segments
     cross join months
+),
+
+-- A member counts in every month from the month of their signup (signed up by its end).
+-- Counted per signup month first: matching each member with each month was most of the
+-- model's time.
+signup_months as (
+    select
+        segmentation,
+        segment_id,
+        cast({{ dbt.date_trunc('month', 'signup_date') }} as date) as signup_month,
+        count(*) as signup_count
+    from memberships
+    group by all
 ),
 
 member_counts as (
@@ -43,14 +55,14 @@ member_counts as (
         segment_months.segmentation,
         segment_months.segment_id,
         segment_months.calendar_month,
-        count(memberships.customer_id) as member_count
+        cast(coalesce(sum(signup_months.signup_count), 0) as bigint) as member_count
     from segment_months
-    left join memberships
+    left join signup_months
         on
-            segment_months.segmentation = memberships.segmentation
-            and segment_months.segment_id = memberships.segment_id
+            segment_months.segmentation = signup_months.segmentation
+            and segment_months.segment_id = signup_months.segment_id
             -- A customer without a signup date was a customer before any of the months.
-            and coalesce(segment_months.month_end_date >= memberships.signup_date, true)
+            and coalesce(segment_months.calendar_month >= signup_months.signup_month, true)
     group by all
 ),
 
@@ -66,16 +78,29 @@ kept_orders as (
     where {{ is_kept_order('orders', 'as_of_dates.as_of_date') }}
 ),
 
+-- One row per customer and month before meeting the memberships: each segmentation joins an
+-- active customer once, not once per order (decimal sums, exact in any order).
+customer_months as (
+    select
+        customer_id,
+        calendar_month,
+        count(*) as order_count,
+        sum(net_amount) as revenue
+    from kept_orders
+    group by all
+),
+
 order_totals as (
     select
         memberships.segmentation,
         memberships.segment_id,
-        kept_orders.calendar_month,
-        count(distinct kept_orders.customer_id) as active_customer_count,
-        count(*) as order_count,
-        sum(kept_orders.net_amount) as revenue
-    from kept_orders
-    inner join memberships on kept_orders.customer_id = memberships.customer_id
+        customer_months.calendar_month,
+        -- A customer is in one segment of a segmentation: a row is an active customer.
+        count(*) as active_customer_count,
+        cast(sum(customer_months.order_count) as bigint) as order_count,
+        sum(customer_months.revenue) as revenue
+    from customer_months
+    inner join memberships on customer_months.customer_id = memberships.customer_id
     group by all
 ),
 

@@ -48,18 +48,32 @@ segment_sizes as (
     group by all
 ),
 
+-- One row per customer and category before meeting the memberships: each segmentation joins
+-- a buyer once, not once per line (the sums are decimal and integer, exact in any order).
+customer_categories as (
+    select
+        customer_id,
+        category,
+        count(*) as order_line_count,
+        sum(quantity) as quantity,
+        sum(net_amount) as revenue
+    from kept_lines
+    group by all
+),
+
 cells as (
     select
         memberships.segmentation,
         memberships.segment_id,
         memberships.as_of_date,
-        kept_lines.category,
-        count(distinct kept_lines.customer_id) as buyer_count,
-        count(*) as order_line_count,
-        sum(kept_lines.quantity) as quantity,
-        sum(kept_lines.net_amount) as revenue
-    from kept_lines
-    inner join memberships on kept_lines.customer_id = memberships.customer_id
+        customer_categories.category,
+        -- A customer is in one segment of a segmentation (per as-of date): a row is a buyer.
+        count(*) as buyer_count,
+        cast(sum(customer_categories.order_line_count) as bigint) as order_line_count,
+        sum(customer_categories.quantity) as quantity,
+        sum(customer_categories.revenue) as revenue
+    from customer_categories
+    inner join memberships on customer_categories.customer_id = memberships.customer_id
     group by all
 ),
 

@@ -11,6 +11,15 @@ segment_model as (
     select * from {{ ref('int_segment_models_latest') }}
 ),
 
+-- The model's version and training date: one row, not one per segment and feature (each
+-- customer's feature rows met all of those, 180M rows at 1M customers).
+trained_model as (
+    select distinct
+        _model_version,
+        cast(as_of_date as date) as as_of_date
+    from segment_model
+),
+
 -- Bin only the training population: a model version not binned yet, scored at the as-of
 -- date it was trained on (the build that trained it, or a later one re-run at that date).
 model_to_bin as (
@@ -18,10 +27,10 @@ model_to_bin as (
         customer_features._model_version,
         customer_features.as_of_date
     from customer_features
-    inner join segment_model
+    inner join trained_model
         on
-            customer_features._model_version = segment_model._model_version
-            and customer_features.as_of_date = cast(segment_model.as_of_date as date)
+            customer_features._model_version = trained_model._model_version
+            and customer_features.as_of_date = trained_model.as_of_date
     {% if kept is not none %}
         where customer_features._model_version not in (select _model_version from {{ kept }})
     {% endif %}
