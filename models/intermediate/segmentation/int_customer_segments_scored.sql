@@ -10,13 +10,14 @@ segment_model as (
 
 -- One row per customer and one per centroid, each with its values in feature order: a
 -- customer meets each centroid once, not once per feature (a join of customers by segments
--- by features was most of the scoring's time).
+-- by features was most of the scoring's time). Features are told apart by their position in
+-- the model, a number: lists of their names ran out of memory at 10M customers.
 customer_vectors as (
     select
         customer_id,
         as_of_date,
         _model_version,
-        list(feature_name order by feature_position) as feature_names,
+        list(feature_position order by feature_position) as feature_positions,
         list(standardized_value order by feature_position) as standardized_values
     from standardized_features
     group by all
@@ -25,7 +26,7 @@ customer_vectors as (
 centroid_vectors as (
     select
         segment_id,
-        list(feature_name order by feature_position) as feature_names,
+        list(feature_position order by feature_position) as feature_positions,
         list(centroid_standardized order by feature_position) as centroid_values
     from segment_model
     group by all
@@ -40,14 +41,14 @@ squared_distances as (
         -- The features the distance sums over: none unless the customer's are the model's, in
         -- its order (the data test int_customer_segments_scored_uses_every_model_feature).
         case
-            when customer_vectors.feature_names = centroid_vectors.feature_names
-                then len(customer_vectors.feature_names)
+            when customer_vectors.feature_positions = centroid_vectors.feature_positions
+                then len(customer_vectors.feature_positions)
             else 0
         end as feature_count,
         -- Summed left to right in feature order, as in Python (list_sum adds a list's elements
         -- in order): a double sum in another order differs in the last bits.
         case
-            when customer_vectors.feature_names = centroid_vectors.feature_names
+            when customer_vectors.feature_positions = centroid_vectors.feature_positions
                 then list_sum(
                     list_transform(
                         list_zip(
