@@ -127,9 +127,13 @@
 {%- endmacro %}
 
 {% macro setting(name) -%}
-    {#- The project var `name`, checked against setting_rules(); fails the compile otherwise. -#}
+    {#-
+        The project var `name`, checked against setting_rules(); fails the compile otherwise.
+        Not while dbt parses: the start-up hook (validate_settings) then reports every bad
+        setting in one message, where the parse would stop at the first model reading one.
+    -#}
     {%- set value = var(name) -%}
-    {%- set problem = setting_problem(name, value) -%}
+    {%- set problem = setting_problem(name, value) if execute else '' -%}
     {%- if problem -%}
         {{ exceptions.raise_compiler_error("var('" ~ name ~ "') " ~ problem) }}
     {%- endif -%}

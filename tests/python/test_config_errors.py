@@ -110,123 +110,193 @@ DEFAULT_FEATURES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("variables", "message"),
-    [
-        pytest.param(
-            {"segment_k_min": 6, "segment_k_max": 4},
-            "var('segment_k_min') (6) must not be above var('segment_k_max') (4)",
-            id="k-max-below-k-min",
-        ),
-        pytest.param(
-            {"segment_k_min": 1},
-            "var('segment_k_min') must be between 2 and 50, got: 1",
-            id="k-min-one",
-        ),
-        pytest.param(
-            {"segment_features": [*DEFAULT_FEATURES, "happiness_index"]},
-            "config 'features' names unknown column(s): happiness_index",
-            id="unknown-feature",
-        ),
-        pytest.param(
-            {"segment_null_fills": {"recency_days": "days_as_customer"}},
-            "unknown column(s): days_as_customer (null_fills of recency_days)",
-            id="unknown-null-fill-column",
-        ),
-        pytest.param(
-            {"quarantine_max_share": 0},
-            "var('quarantine_max_share') must be a share above 0 and at most 1",
-            id="zero-share",
-        ),
-        pytest.param(
-            {"quarantine_warn_share": 0.6},
-            "var('quarantine_warn_share') (0.6) must not be above var('quarantine_max_share')",
-            id="warn-above-fail",
-        ),
-        # Privacy: suppression cannot be turned off by a value below 2 or not a whole number.
-        pytest.param(
-            {"kpi_min_group_size": -1},
-            "var('kpi_min_group_size') must be between 2 and 1000000, got: -1",
-            id="kpi-group-negative",
-        ),
-        pytest.param(
-            {"kpi_min_group_size": 0}, "var('kpi_min_group_size') must be between 2", id="kpi-zero"
-        ),
-        pytest.param(
-            {"kpi_min_group_size": 1}, "var('kpi_min_group_size') must be between 2", id="kpi-one"
-        ),
-        pytest.param(
-            {"kpi_min_group_size": 0.5},
-            "var('kpi_min_group_size') must be a whole number, got: 0.5",
-            id="kpi-fraction",
-        ),
-        pytest.param(
-            {"kpi_min_group_size": "abc"},
-            "var('kpi_min_group_size') must be a whole number, got: abc",
-            id="kpi-text",
-        ),
-        pytest.param(
-            {"category_affinity_min_buyer_count": 0},
-            "var('category_affinity_min_buyer_count') must be between 1",
-            id="affinity-buyers-zero",
-        ),
-        pytest.param(
-            {"category_affinity_min_buyer_count": "many"},
-            "var('category_affinity_min_buyer_count') must be a whole number, got: many",
-            id="affinity-buyers-text",
-        ),
-        pytest.param(
-            {"segment_drift_max_psi": "abc"},
-            "var('segment_drift_max_psi') must be a number, got: abc",
-            id="psi-text",
-        ),
-        pytest.param(
-            {"segment_n_clusters": 1},
-            "var('segment_n_clusters') must be between 2 and 50, got: 1",
-            id="one-cluster",
-        ),
-        pytest.param(
-            {"segment_n_clusters": 10000},
-            "var('segment_n_clusters') must be between 2 and 50, got: 10000",
-            id="ten-thousand-clusters",
-        ),
-        # Model config names given as vars were silently ignored.
-        pytest.param(
-            {"n_clusters": 5},
-            "var 'n_clusters' is not a setting of this project (did you mean segment_n_clusters?)",
-            id="model-config-name-as-var",
-        ),
-        pytest.param({"k_min": 3}, "(did you mean segment_k_min?)", id="k-min-as-var"),
-        # A crafted date must not reach SQL.
-        pytest.param(
-            {"quarantine_extract_date": "2025-01-01' or true or '"},
-            "var('quarantine_extract_date') must be a date 'YYYY-MM-DD'",
-            id="crafted-extract-date",
-        ),
-        pytest.param(
-            {"quarantine_extract_date": "1899-12-31"},
-            "var('quarantine_extract_date') (1899-12-31) must not be before",
-            id="extract-before-earliest",
-        ),
-        pytest.param(
-            {"send_conversion_window_days": "7 days"},
-            "var('send_conversion_window_days') must be a whole number",
-            id="window-text",
-        ),
-        pytest.param(
-            {"source_time_zone": "Mars/Olympus"},
-            "var('source_time_zone') = 'Mars/Olympus' is not a time zone DuckDB knows",
-            id="unknown-time-zone",
-        ),
-        pytest.param(
-            {"quarantine_max_campaign_cost": -5},
-            "var('quarantine_max_campaign_cost') must be above 0, got: -5",
-            id="negative-cost-bound",
-        ),
-    ],
-)
-def test_a_bad_setting_fails_fast(tmp_path, raw_dir, variables, message):
-    assert_fails_fast(run_dbt(project_copy(tmp_path), raw_dir, **variables), message)
+# validate_settings reports every bad setting in one message, so cases share dbt runs (each dbt
+# run parses the whole project: one per case made this file among the slowest of make test).
+# Grouped apart: the checks of settings against each other, which run only when every setting
+# is valid on its own, and the segment model's feature names, checked after the settings one
+# problem at a time.
+RELATION_CASES = {
+    "k-max-below-k-min",
+    "warn-above-fail",
+    "extract-before-earliest",
+    "unknown-time-zone",
+}
+OWN_RUN_CASES = {"unknown-feature", "unknown-null-fill-column"}
+
+SETTING_CASES = [
+    pytest.param(
+        {"segment_k_min": 6, "segment_k_max": 4},
+        "var('segment_k_min') (6) must not be above var('segment_k_max') (4)",
+        id="k-max-below-k-min",
+    ),
+    pytest.param(
+        {"segment_k_min": 1},
+        "var('segment_k_min') must be between 2 and 50, got: 1",
+        id="k-min-one",
+    ),
+    pytest.param(
+        {"segment_features": [*DEFAULT_FEATURES, "happiness_index"]},
+        "config 'features' names unknown column(s): happiness_index",
+        id="unknown-feature",
+    ),
+    pytest.param(
+        {"segment_null_fills": {"recency_days": "days_as_customer"}},
+        "unknown column(s): days_as_customer (null_fills of recency_days)",
+        id="unknown-null-fill-column",
+    ),
+    pytest.param(
+        {"quarantine_max_share": 0},
+        "var('quarantine_max_share') must be a share above 0 and at most 1",
+        id="zero-share",
+    ),
+    pytest.param(
+        {"quarantine_warn_share": 0.6},
+        "var('quarantine_warn_share') (0.6) must not be above var('quarantine_max_share')",
+        id="warn-above-fail",
+    ),
+    # Privacy: suppression cannot be turned off by a value below 2 or not a whole number.
+    pytest.param(
+        {"kpi_min_group_size": -1},
+        "var('kpi_min_group_size') must be between 2 and 1000000, got: -1",
+        id="kpi-group-negative",
+    ),
+    pytest.param(
+        {"kpi_min_group_size": 0}, "var('kpi_min_group_size') must be between 2", id="kpi-zero"
+    ),
+    pytest.param(
+        {"kpi_min_group_size": 1}, "var('kpi_min_group_size') must be between 2", id="kpi-one"
+    ),
+    pytest.param(
+        {"kpi_min_group_size": 0.5},
+        "var('kpi_min_group_size') must be a whole number, got: 0.5",
+        id="kpi-fraction",
+    ),
+    pytest.param(
+        {"kpi_min_group_size": "abc"},
+        "var('kpi_min_group_size') must be a whole number, got: abc",
+        id="kpi-text",
+    ),
+    pytest.param(
+        {"category_affinity_min_buyer_count": 0},
+        "var('category_affinity_min_buyer_count') must be between 1",
+        id="affinity-buyers-zero",
+    ),
+    pytest.param(
+        {"category_affinity_min_buyer_count": "many"},
+        "var('category_affinity_min_buyer_count') must be a whole number, got: many",
+        id="affinity-buyers-text",
+    ),
+    pytest.param(
+        {"segment_drift_max_psi": "abc"},
+        "var('segment_drift_max_psi') must be a number, got: abc",
+        id="psi-text",
+    ),
+    pytest.param(
+        {"segment_n_clusters": 1},
+        "var('segment_n_clusters') must be between 2 and 50, got: 1",
+        id="one-cluster",
+    ),
+    pytest.param(
+        {"segment_n_clusters": 10000},
+        "var('segment_n_clusters') must be between 2 and 50, got: 10000",
+        id="ten-thousand-clusters",
+    ),
+    # Model config names given as vars were silently ignored.
+    pytest.param(
+        {"n_clusters": 5},
+        "var 'n_clusters' is not a setting of this project (did you mean segment_n_clusters?)",
+        id="model-config-name-as-var",
+    ),
+    pytest.param({"k_min": 3}, "(did you mean segment_k_min?)", id="k-min-as-var"),
+    # A crafted date must not reach SQL.
+    pytest.param(
+        {"quarantine_extract_date": "2025-01-01' or true or '"},
+        "var('quarantine_extract_date') must be a date 'YYYY-MM-DD'",
+        id="crafted-extract-date",
+    ),
+    pytest.param(
+        {"quarantine_extract_date": "1899-12-31"},
+        "var('quarantine_extract_date') (1899-12-31) must not be before",
+        id="extract-before-earliest",
+    ),
+    pytest.param(
+        {"send_conversion_window_days": "7 days"},
+        "var('send_conversion_window_days') must be a whole number",
+        id="window-text",
+    ),
+    pytest.param(
+        {"source_time_zone": "Mars/Olympus"},
+        "var('source_time_zone') = 'Mars/Olympus' is not a time zone DuckDB knows",
+        id="unknown-time-zone",
+    ),
+    pytest.param(
+        {"quarantine_max_campaign_cost": -5},
+        "var('quarantine_max_campaign_cost') must be above 0, got: -5",
+        id="negative-cost-bound",
+    ),
+]
+
+
+def group_into_runs(cases: list) -> dict[str, int]:
+    """Each case's run: cases share a run if they set different vars and are checked at the
+    same stage (above), so that every message in a run's output is its own case's."""
+    runs: list[tuple[str, set[str]]] = []
+    run_of: dict[str, int] = {}
+    for case in cases:
+        variables, _ = case.values
+        stage = (
+            "relations" if case.id in RELATION_CASES
+            else case.id if case.id in OWN_RUN_CASES
+            else "settings"
+        )  # fmt: skip
+        index = next(
+            (i for i, (s, names) in enumerate(runs) if s == stage and not names & variables.keys()),
+            None,
+        )
+        if index is None:
+            runs.append((stage, set()))
+            index = len(runs) - 1
+        runs[index][1].update(variables)
+        run_of[case.id] = index
+    return run_of
+
+
+RUN_OF_CASE = group_into_runs(SETTING_CASES)
+
+
+@pytest.fixture(scope="module")
+def setting_runs(tmp_path_factory, raw_dir) -> dict[int, subprocess.CompletedProcess]:
+    """One dbt run per group of cases, with all of that group's bad vars at once."""
+    results = {}
+    for index in sorted(set(RUN_OF_CASE.values())):
+        variables = {}
+        for case in SETTING_CASES:
+            if RUN_OF_CASE[case.id] == index:
+                variables.update(case.values[0])
+        project = project_copy(tmp_path_factory.mktemp(f"settings_run_{index}"))
+        results[index] = run_dbt(project, raw_dir, **variables)
+    return results
+
+
+def test_the_setting_cases_share_runs():
+    """Sharing must not turn into one run per case (slow) or mix a stage's cases (masked)."""
+    assert len(set(RUN_OF_CASE.values())) < len(SETTING_CASES) / 2
+    for case in SETTING_CASES:
+        sharing = [
+            other for other in SETTING_CASES if RUN_OF_CASE[other.id] == RUN_OF_CASE[case.id]
+        ]
+        names = [name for other in sharing for name in other.values[0]]
+        assert len(names) == len(set(names)), f"{case.id}: a var set twice in one run"
+        if case.id in RELATION_CASES:
+            assert all(other.id in RELATION_CASES for other in sharing)
+        if case.id in OWN_RUN_CASES:
+            assert sharing == [case]
+
+
+@pytest.mark.parametrize(("variables", "message"), SETTING_CASES)
+def test_a_bad_setting_fails_fast(request, setting_runs, variables, message):
+    case_id = request.node.callspec.id
+    assert_fails_fast(setting_runs[RUN_OF_CASE[case_id]], message)
 
 
 def test_the_generator_layout_refuses_a_warehouse_built_from_other_files(tmp_path, raw_dir):
