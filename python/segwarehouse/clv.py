@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -630,7 +630,13 @@ def customer_lifetime_value(
     cumulative = expected_purchases(bgnbd, horizons[None, :], x[:, None], t_x[:, None], T[:, None])
     per_month = np.diff(cumulative, axis=1)
     discount = (1.0 + monthly_discount_rate) ** -np.arange(1, horizon_months + 1)
-    return (per_month @ discount) * expected_average_spend(gamma_gamma, x, m)
+    # Month by month, in order, not a matrix product: BLAS picks its kernel and summing order
+    # by the number of customers, so a customer's value changed in its last bits with how many
+    # were scored together.
+    discounted = np.zeros(len(per_month))
+    for month_index in range(horizon_months):
+        discounted += per_month[:, month_index] * discount[month_index]
+    return discounted * expected_average_spend(gamma_gamma, x, m)
 
 
 # --- Stored fits: fit occasionally, score every build --------------------------------------
@@ -1002,40 +1008,78 @@ def score_customer_lifetime_values(
     """Predict per customer of a summary (summarize_transactions, window ending at
     `as_of_date`) with a fit's parameters: one row per customer (PREDICTION_COLUMNS), sorted
     as the summary; the parameters, the settings and the fit's version repeat on every row."""
+    columns, message = _predictions(summary, as_of_date, config, model, customer_column, None)
+    return _prediction_frame(columns, message, slice(None))
+
+
+def score_customer_lifetime_values_in_batches(
+    summary: pd.DataFrame,
+    as_of_date: date,
+    config: ClvConfig,
+    model: LifetimeValueModel,
+    batch_rows: int,
+    customer_column: str = "customer_id",
+) -> Iterator[pd.DataFrame]:
+    """score_customer_lifetime_values' rows, `batch_rows` at a time (at least one frame, empty
+    for an empty summary), computed `batch_rows` customers at a time too: at 10M customers the
+    series' temporaries and the frame of every customer took gigabytes. Every prediction is per
+    customer, so the values are the same; the models still count as not fitted when any
+    customer's prediction is not finite, as in one frame."""
+    if batch_rows < 1:
+        raise ValueError(f"batch_rows must be at least 1, got {batch_rows!r}")
+    columns, message = _predictions(summary, as_of_date, config, model, customer_column, batch_rows)
+    for start in range(0, max(len(summary), 1), batch_rows):
+        yield _prediction_frame(columns, message, slice(start, start + batch_rows))
+
+
+def _predictions(
+    summary: pd.DataFrame,
+    as_of_date: date,
+    config: ClvConfig,
+    model: LifetimeValueModel,
+    customer_column: str,
+    chunk_rows: int | None,
+) -> tuple[dict[str, Any], str | None]:
+    """The prediction columns (an array per customer, or a value that repeats on every row)
+    and why the models give no prediction (None when they do), computed `chunk_rows` customers
+    at a time (None: all at once). Data the models could not be fitted on (no repeat buyer, too
+    few spenders) leaves their columns null and says why in model_fit_message, rather than
+    failing the build."""
     check_model(model, as_of_date, config.fit)
     x, t_x, T, m = (summary[column].to_numpy() for column in SUMMARY_COLUMNS)  # noqa: N806
-    frame = pd.DataFrame(
-        {
-            "customer_id": summary[customer_column].to_numpy(),
-            "as_of_date": pd.Timestamp(as_of_date),
-            "repeat_purchase_count": x,
-            # The models work in time units; days are what a reader checks against dates.
-            "days_first_to_last_purchase": np.rint(t_x * config.time_unit_days),
-            "days_since_first_purchase": np.rint(T * config.time_unit_days),
-            "average_repeat_spend": m,
-            "horizon_months": config.horizon_months,
-            "monthly_discount_rate": config.monthly_discount_rate,
-            "time_unit_days": config.time_unit_days,
-            "_model_version": model.model_version,
-            "model_as_of_date": pd.Timestamp(model.as_of_date),
-        }
-    )
-    # Data the models could not be fitted on (no repeat buyer, too few spenders) leaves their
-    # columns null and says why in model_fit_message, rather than failing the build.
+    columns: dict[str, Any] = {
+        "customer_id": summary[customer_column].to_numpy(),
+        "as_of_date": pd.Timestamp(as_of_date),
+        "repeat_purchase_count": x,
+        # The models work in time units; days are what a reader checks against dates.
+        "days_first_to_last_purchase": np.rint(t_x * config.time_unit_days),
+        "days_since_first_purchase": np.rint(T * config.time_unit_days),
+        "average_repeat_spend": m,
+        "horizon_months": config.horizon_months,
+        "monthly_discount_rate": config.monthly_discount_rate,
+        "time_unit_days": config.time_unit_days,
+        "_model_version": model.model_version,
+        "model_as_of_date": pd.Timestamp(model.as_of_date),
+    }
     bgnbd = model.bgnbd
     if bgnbd is None:
-        return _unfitted(frame, str(model.fit_message))
-    alive = probability_alive(bgnbd, x, t_x, T)
+        return columns, str(model.fit_message)
     horizon = config.horizon_months * DAYS_PER_MONTH / config.time_unit_days
-    purchases = expected_purchases(bgnbd, horizon, x, t_x, T)
+    alive = _by_chunks(
+        lambda rows: probability_alive(bgnbd, x[rows], t_x[rows], T[rows]), len(x), chunk_rows
+    )
+    purchases = _by_chunks(
+        lambda rows: expected_purchases(bgnbd, horizon, x[rows], t_x[rows], T[rows]),
+        len(x),
+        chunk_rows,
+    )
     if not (np.isfinite(alive).all() and np.isfinite(purchases).all()):
-        return _unfitted(
-            frame,
+        return columns, (
             "BG/NBD and Gamma-Gamma not fitted: the BG/NBD fit is degenerate (r "
             f"{bgnbd.r:.3g}, alpha {bgnbd.alpha:.3g}, a {bgnbd.a:.3g}, b {bgnbd.b:.3g}) and "
-            "gives no finite prediction",
+            "gives no finite prediction"
         )
-    frame = frame.assign(
+    columns.update(
         probability_alive=alive,
         expected_purchases=purchases,
         is_likely_churned=alive < config.churn_probability_alive_threshold,
@@ -1047,37 +1091,57 @@ def score_customer_lifetime_values(
     )
     gamma_gamma = model.gamma_gamma
     if gamma_gamma is None:
-        return _unfitted(frame, str(model.fit_message))
-    clv = customer_lifetime_value(
-        bgnbd,
-        gamma_gamma,
-        x,
-        t_x,
-        T,
-        m,
-        config.horizon_months,
-        config.monthly_discount_rate,
-        config.time_unit_days,
+        return columns, str(model.fit_message)
+    clv = _by_chunks(
+        lambda rows: customer_lifetime_value(
+            bgnbd,
+            gamma_gamma,
+            x[rows],
+            t_x[rows],
+            T[rows],
+            m[rows],
+            config.horizon_months,
+            config.monthly_discount_rate,
+            config.time_unit_days,
+        ),
+        len(x),
+        chunk_rows,
     )
     if not np.isfinite(clv).all():
-        return _unfitted(
-            frame, "Gamma-Gamma not fitted (no spend prediction): it gives no finite value"
-        )
-    frame = frame.assign(
+        return columns, "Gamma-Gamma not fitted (no spend prediction): it gives no finite value"
+    columns.update(
         expected_average_spend=expected_average_spend(gamma_gamma, x, m),
         predicted_clv=clv,
         gamma_gamma_p=gamma_gamma.p,
         gamma_gamma_q=gamma_gamma.q,
         gamma_gamma_v=gamma_gamma.gamma,
         gamma_gamma_customer_count=gamma_gamma.n_customers,
-        model_fit_message=None,
     )
-    return frame.reindex(columns=list(PREDICTION_COLUMNS)).astype(PREDICTION_COLUMNS)
+    return columns, None
 
 
-def _unfitted(frame: pd.DataFrame, message: str) -> pd.DataFrame:
-    """The predictions made so far, every other column null, and why."""
-    frame = frame.assign(model_fit_message=message)
+def _by_chunks(
+    compute: Callable[[slice], np.ndarray], count: int, chunk_rows: int | None
+) -> np.ndarray:
+    """compute(rows) over consecutive slices of `chunk_rows` customers, joined (one call when
+    None): each prediction is per customer, so the values are those of one call, with only a
+    chunk's temporaries in memory."""
+    if chunk_rows is None or count <= chunk_rows:
+        return compute(slice(None))
+    return np.concatenate(
+        [compute(slice(start, start + chunk_rows)) for start in range(0, count, chunk_rows)]
+    )
+
+
+def _prediction_frame(columns: dict[str, Any], message: str | None, rows: slice) -> pd.DataFrame:
+    """The prediction rows `rows`: every column of PREDICTION_COLUMNS, those the models gave no
+    value for null, and the message."""
+    frame = pd.DataFrame(
+        {
+            name: value[rows] if isinstance(value, np.ndarray) else value
+            for name, value in columns.items()
+        }
+    ).assign(model_fit_message=message)
     return frame.reindex(columns=list(PREDICTION_COLUMNS)).astype(PREDICTION_COLUMNS)
 
 
@@ -1092,6 +1156,42 @@ def score_with_stored_model(
 ) -> pd.DataFrame:
     """Summarize the window ending at `as_of_date` and score every customer with the stored
     fit select_model picks (ClvModelError if it may not be used: check_model)."""
+    summary, model = _summary_for_stored_model(
+        transactions, as_of_date, config, models, customer_column, date_column, amount_column
+    )
+    return score_customer_lifetime_values(summary, as_of_date, config, model, customer_column)
+
+
+def score_with_stored_model_in_batches(
+    transactions: pd.DataFrame | duckdb.DuckDBPyRelation,
+    as_of_date: date,
+    config: ClvConfig,
+    models: pd.DataFrame | None,
+    batch_rows: int,
+    customer_column: str = "customer_id",
+    date_column: str = "order_date",
+    amount_column: str = "net_amount",
+) -> Iterator[pd.DataFrame]:
+    """score_with_stored_model's rows, `batch_rows` at a time: what the warehouse stores at
+    millions of customers without one frame of them all."""
+    summary, model = _summary_for_stored_model(
+        transactions, as_of_date, config, models, customer_column, date_column, amount_column
+    )
+    return score_customer_lifetime_values_in_batches(
+        summary, as_of_date, config, model, batch_rows, customer_column
+    )
+
+
+def _summary_for_stored_model(
+    transactions: pd.DataFrame | duckdb.DuckDBPyRelation,
+    as_of_date: date,
+    config: ClvConfig,
+    models: pd.DataFrame | None,
+    customer_column: str,
+    date_column: str,
+    amount_column: str,
+) -> tuple[pd.DataFrame, LifetimeValueModel]:
+    """The stored fit to score with (checked before anything is summarized) and the summary."""
     model = check_model(select_model(models, as_of_date), as_of_date, config.fit)
     summary = summarize_transactions(
         transactions,
@@ -1102,7 +1202,7 @@ def score_with_stored_model(
         config.time_unit_days,
         config.calibration_start_date,
     )
-    return score_customer_lifetime_values(summary, as_of_date, config, model, customer_column)
+    return summary, model
 
 
 def predict_customer_lifetime_values(

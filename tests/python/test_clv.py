@@ -37,10 +37,12 @@ from segwarehouse.clv import (
     probability_alive,
     score_customer_lifetime_values,
     score_with_stored_model,
+    score_with_stored_model_in_batches,
     select_model,
     summarize_transactions,
     why_refit,
 )
+from segwarehouse.frames import table_from_frames
 
 CDNOW_SAMPLE = (
     Path(__file__).resolve().parents[2].parent
@@ -832,6 +834,46 @@ def test_the_first_build_fits_and_a_build_a_day_later_scores_with_the_stored_fit
     # A horizon change is applied without a refit.
     longer = score_with_stored_model(december_log, next_day, settings(horizon_months=24), first)
     assert (longer["predicted_clv"] > reused["predicted_clv"]).all()
+
+
+@pytest.mark.parametrize("batch_rows", [1, 7, 10_000])
+def test_scoring_in_batches_stores_what_one_frame_stores(december_log, batch_rows):
+    """The warehouse stores the scores a batch at a time (table_from_frames): the same rows,
+    values and DuckDB types as one frame of every customer, fitted or not."""
+    day = date(2024, 12, 29)
+    config = settings()
+    fitted = fit_if_due(None, december_log, day, config.fit, POLICY)
+    one_customer = transactions([(1, "2024-01-05", 10.0), (2, "2024-02-01", 20.0)])
+    unfitted = model_to_frame(
+        fit_lifetime_value_model(
+            summarize_transactions(one_customer, "customer_id", "order_date", "net_amount", day),
+            day,
+            FIT_CONFIG,
+            "no_model",
+            datetime(2024, 12, 30),
+        )
+    )
+    for log, models in [(december_log, fitted), (one_customer, unfitted)]:
+        whole = score_with_stored_model(log, day, config, models)
+        batches = list(score_with_stored_model_in_batches(log, day, config, models, batch_rows))
+        assert len(batches) == -(-len(whole) // batch_rows)
+        with duckdb.connect() as connection:
+            expected = connection.sql("select * from whole")
+            stored = table_from_frames(connection, "scores", batches)
+            assert stored.columns == expected.columns
+            assert stored.types == expected.types
+            assert stored.fetchall() == expected.fetchall()
+    # An empty window still gives one (empty) frame, so that the table has its columns.
+    empty = list(
+        score_with_stored_model_in_batches(december_log.head(0), day, config, fitted, batch_rows)
+    )
+    assert [len(frame) for frame in empty] == [0]
+    assert list(empty[0].columns) == list(whole.columns)
+
+
+def test_table_from_frames_needs_a_frame():
+    with duckdb.connect() as connection, pytest.raises(ValueError, match="no frame given"):
+        table_from_frames(connection, "scores", [])
 
 
 def test_fit_if_due_refits_on_request_and_for_a_backfill(december_log):

@@ -1,4 +1,9 @@
-from segwarehouse.clv import ClvConfig, score_with_stored_model
+from segwarehouse.clv import ClvConfig, score_with_stored_model_in_batches
+from segwarehouse.frames import table_from_frames
+
+# Rows scored and handed to DuckDB at a time: one frame of every customer's ~26 columns took
+# gigabytes at 10M customers. The values do not depend on it.
+BATCH_ROWS = 200_000
 
 
 def model(dbt, session):
@@ -19,4 +24,5 @@ def model(dbt, session):
     # Every stored fit (one row each); the one for this as-of date is checked against the
     # settings above before it scores anything.
     models = dbt.ref("int_lifetime_value_models_fitted").df()
-    return score_with_stored_model(orders, as_of_date, config, models)
+    batches = score_with_stored_model_in_batches(orders, as_of_date, config, models, BATCH_ROWS)
+    return table_from_frames(session, "scored_lifetime_value_rows", batches)
