@@ -143,10 +143,22 @@ def test_a_build_tests_the_rows_it_classified_and_full_data_tests_every_row(
             )
             """
         )
-    select = ("test", "--select", "not_null_stg_mapped__order_lines_quantity")
+    select = ("test", "--select", "not_null_stg_mapped__order_lines")
     latest = _run("dbt", raw, warehouse, *select)
     assert latest.returncode == 0, latest.stdout[-4000:]
-    assert "PASS not_null_stg_mapped__order_lines_quantity" in latest.stdout, latest.stdout[-4000:]
-    every_row = _run("dbt", raw, warehouse, *select, dbt_vars="{full_data_tests: true}")
+    assert "PASS not_null_stg_mapped__order_lines" in latest.stdout, latest.stdout[-4000:]
+    every_row = _run(
+        "dbt", raw, warehouse, *select, "--store-failures", dbt_vars="{full_data_tests: true}"
+    )
     assert every_row.returncode != 0, every_row.stdout[-4000:]
-    assert "FAIL 1 not_null_stg_mapped__order_lines_quantity" in every_row.stdout
+    assert "FAIL 1 not_null_stg_mapped__order_lines" in every_row.stdout
+    # The one test over the model's not-null columns names the column with the null.
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        (schema,) = connection.execute(
+            "select schema_name from information_schema.schemata"
+            " where schema_name like '%dbt_test__audit'"
+        ).fetchone()
+        failures = connection.execute(
+            f'select column_name, null_count from "{schema}".not_null_stg_mapped__order_lines'
+        ).fetchall()
+    assert failures == [("quantity", 1)]

@@ -66,7 +66,7 @@ def write_run_results(
     generated_at = generated_at or datetime.now(UTC)
     statuses = statuses or {
         "model.segwarehouse.fct_segment_kpis": "success",
-        "test.segwarehouse.not_null_fct_segment_kpis_segment_id": "pass",
+        "test.segwarehouse.not_null_fct_segment_kpis": "pass",
     }
     results = [("operation.segwarehouse.segwarehouse-on-run-start-0", "success")]
     results += list(statuses.items())
@@ -250,7 +250,7 @@ def test_the_cli_reports_a_failed_publish_and_exits_non_zero(tmp_path, capsys):
 # --- Publishing only what passed: the build's run results, one as-of date -----------------
 
 KPIS = "model.segwarehouse.fct_segment_kpis"
-KPIS_TEST = "test.segwarehouse.not_null_fct_segment_kpis_segment_id"
+KPIS_TEST = "test.segwarehouse.not_null_fct_segment_kpis"
 
 
 def publish_cli(source: Path, output: Path, *arguments: str) -> None:

@@ -1,0 +1,65 @@
+"""How the project declares its data tests, read from the models' YAML files."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+MODEL_FILES = sorted((PROJECT_DIR / "models").rglob("*.yml"))
+
+
+def _models() -> list[tuple[Path, dict]]:
+    models = []
+    for path in MODEL_FILES:
+        document = yaml.safe_load(path.read_text()) or {}
+        models += [(path, model) for model in document.get("models", [])]
+    return models
+
+
+def _test_name(test: str | dict) -> str:
+    return test if isinstance(test, str) else next(iter(test))
+
+
+def test_the_model_files_are_read():
+    names = {model["name"] for _, model in _models()}
+    assert {"fct_segment_kpis", "stg_mapped__order_lines", "int_orders_valued"} <= names
+
+
+def test_no_column_has_its_own_not_null_test():
+    """A model's not-null columns are one not_null_columns test (one query, one dbt node),
+    not a not_null test per column: at the demo's size each node costs more than its query."""
+    per_column = [
+        f"{path.relative_to(PROJECT_DIR)}: {model['name']}.{column['name']}"
+        for path, model in _models()
+        for column in model.get("columns", [])
+        if "not_null" in [_test_name(test) for test in column.get("data_tests") or []]
+    ]
+    assert per_column == []
+
+
+@pytest.mark.parametrize(
+    ("path", "model"),
+    [
+        pytest.param(path, model, id=model["name"])
+        for path, model in _models()
+        if any(_test_name(t) == "not_null_columns" for t in model.get("data_tests") or [])
+    ],
+)
+def test_not_null_columns_lists_documented_columns_without_a_not_null_constraint(path, model):
+    """Each listed column is one of the model's documented columns, and not one whose enforced
+    contract constraint already refuses a null (a second check of the same rule)."""
+    columns = {column["name"]: column for column in model.get("columns", [])}
+    enforced = (model.get("config") or {}).get("contract", {}).get("enforced", False)
+    for test in model["data_tests"]:
+        if _test_name(test) != "not_null_columns":
+            continue
+        listed = test["not_null_columns"]["arguments"]["column_names"]
+        assert len(listed) == len(set(listed)), listed
+        for name in listed:
+            assert name in columns, f"{model['name']}: {name} is not a documented column"
+            constrained = any(
+                constraint.get("type") == "not_null"
+                for constraint in columns[name].get("constraints", [])
+            )
+            assert not (enforced and constrained), f"{model['name']}.{name} is constrained"
