@@ -1,4 +1,4 @@
-"""How the project declares its data tests, read from the models' YAML files."""
+"""How the project declares its data tests, read from the models' and seeds' YAML files."""
 
 from pathlib import Path
 
@@ -6,14 +6,17 @@ import pytest
 import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-MODEL_FILES = sorted((PROJECT_DIR / "models").rglob("*.yml"))
+PROPERTY_FILES = sorted(
+    path for folder in ("models", "seeds") for path in (PROJECT_DIR / folder).rglob("*.yml")
+)
 
 
 def _models() -> list[tuple[Path, dict]]:
     models = []
-    for path in MODEL_FILES:
+    for path in PROPERTY_FILES:
         document = yaml.safe_load(path.read_text()) or {}
-        models += [(path, model) for model in document.get("models", [])]
+        for kind in ("models", "seeds"):
+            models += [(path, model) for model in document.get(kind, [])]
     return models
 
 
@@ -23,7 +26,12 @@ def _test_name(test: str | dict) -> str:
 
 def test_the_model_files_are_read():
     names = {model["name"] for _, model in _models()}
-    assert {"fct_segment_kpis", "stg_mapped__order_lines", "int_orders_valued"} <= names
+    assert {
+        "fct_segment_kpis",
+        "stg_mapped__order_lines",
+        "int_orders_valued",
+        "age_bands",
+    } <= names
 
 
 def test_no_column_has_its_own_not_null_test():
