@@ -71,3 +71,38 @@ def test_not_null_columns_lists_documented_columns_without_a_not_null_constraint
                 for constraint in columns[name].get("constraints", [])
             )
             assert not (enforced and constrained), f"{model['name']}.{name} is constrained"
+
+
+def test_no_column_has_its_own_plain_accepted_range_test():
+    """A model's value ranges are one accepted_ranges test; a column keeps its own
+    accepted_range only with a name or config of its own (a warning threshold)."""
+    per_column = [
+        f"{path.relative_to(PROJECT_DIR)}: {model['name']}.{column['name']}"
+        for path, model in _models()
+        for column in model.get("columns", [])
+        for test in column.get("data_tests") or []
+        if _test_name(test) == "accepted_range"
+        and not {"name", "config"} & set(test["accepted_range"] or {})
+    ]
+    assert per_column == []
+
+
+@pytest.mark.parametrize(
+    ("path", "model"),
+    [
+        pytest.param(path, model, id=model["name"])
+        for path, model in _models()
+        if any(_test_name(t) == "accepted_ranges" for t in model.get("data_tests") or [])
+    ],
+)
+def test_accepted_ranges_bound_documented_columns(path, model):
+    """Each column given a range is one of the model's documented columns, with a min_value, a
+    max_value or both, and the test is named after the model."""
+    columns = {column["name"] for column in model.get("columns", [])}
+    tests = [t for t in model["data_tests"] if _test_name(t) == "accepted_ranges"]
+    assert len(tests) == 1, model["name"]
+    (test,) = tests
+    assert test["accepted_ranges"]["name"] == f"accepted_ranges_{model['name']}"
+    for name, bounds in test["accepted_ranges"]["arguments"]["ranges"].items():
+        assert name in columns, f"{model['name']}: {name} is not a documented column"
+        assert bounds and set(bounds) <= {"min_value", "max_value"}, (model["name"], name)

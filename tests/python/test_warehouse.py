@@ -280,6 +280,26 @@ def test_drift_tests_warn_without_failing_the_build_when_thresholds_are_crossed(
     assert "WARN=2" in result.stdout and "ERROR=0" in result.stdout, result.stdout
 
 
+def test_a_model_s_ranges_are_one_test_that_names_each_column_out_of_range(warehouse, tmp_path):
+    copy = tmp_path / "warehouse.duckdb"
+    result = dbt_on_a_copy(
+        copy, "test", "--select", "accepted_ranges_rfm_segment_map",
+        edit_sql="""
+            update reference.rfm_segment_map set recency_score = 7 where recency_score = 5;
+            update reference.rfm_segment_map set frequency_monetary_score = 0
+            where frequency_monetary_score = 1;
+        """,
+    )  # fmt: skip
+    assert result.returncode != 0, result.stdout
+    # Five cells of the 5x5 grid per column: the failure count is the values out of range.
+    assert "FAIL 10 accepted_ranges_rfm_segment_map" in result.stdout, result.stdout
+    query = '"dbt_test__audit"."accepted_ranges_rfm_segment_map"'
+    assert query in result.stdout, result.stdout
+    with duckdb.connect(str(copy), read_only=True) as connection:
+        failures = connection.execute(f"select * from {query} order by column_name").fetchall()
+    assert failures == [("frequency_monetary_score", 1, 5, 5), ("recency_score", 1, 5, 5)]
+
+
 @pytest.mark.parametrize(
     ("mart", "size_column"),
     [
