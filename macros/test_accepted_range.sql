@@ -24,9 +24,9 @@
         instead of one per column. `ranges` maps each column to its {min_value, max_value}.
         Fails with one row per column holding values out of its range (column_name, its
         bounds, out_of_range_count); the failure count is the number of such values, as with
-        accepted_range. The failing rows are kept as a view whose query dbt prints.
+        accepted_range. `python -m segwarehouse.sources build` prints a failed test's rows.
     -#}
-    {{ config(fail_calc='coalesce(sum(out_of_range_count), 0)', store_failures_as='view') }}
+    {{ config(fail_calc='coalesce(sum(out_of_range_count), 0)') }}
     {%- if ranges is not mapping or ranges | length == 0 -%}
         {{ exceptions.raise_compiler_error(
             "accepted_ranges on " ~ model ~ ": `ranges` must map columns to "

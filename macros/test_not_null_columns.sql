@@ -3,10 +3,10 @@
         not_null for many columns of one model in one test: one scan and one dbt node instead
         of one per column. Fails with one row per column that has nulls (column_name,
         null_count); the failure count is the number of null values, as with not_null.
-        The test's name no longer names the column, so its failing rows are kept as a view
-        (schema dbt_test__audit, the test's name): dbt prints the query that shows them.
+        The test's name does not name the column: `python -m segwarehouse.sources build`
+        prints a failed test's rows (segwarehouse.failed_tests).
     -#}
-    {{ config(fail_calc='coalesce(sum(null_count), 0)', store_failures_as='view') }}
+    {{ config(fail_calc='coalesce(sum(null_count), 0)') }}
     with null_counts as (
         select
             {%- for column in column_names %}

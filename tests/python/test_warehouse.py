@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from segwarehouse.clustering import assign_segments, latest_model_rows, model_from_frame
+from segwarehouse.failed_tests import failed_tests
 from segwarehouse.tools.evaluate import memberships_with_personas, persona_recovery
 from segwarehouse.tools.stability import config_from_yaml, retrain_stability
 
@@ -293,11 +294,14 @@ def test_a_model_s_ranges_are_one_test_that_names_each_column_out_of_range(wareh
     assert result.returncode != 0, result.stdout
     # Five cells of the 5x5 grid per column: the failure count is the values out of range.
     assert "FAIL 10 accepted_ranges_rfm_segment_map" in result.stdout, result.stdout
-    query = '"dbt_test__audit"."accepted_ranges_rfm_segment_map"'
-    assert query in result.stdout, result.stdout
-    with duckdb.connect(str(copy), read_only=True) as connection:
-        failures = connection.execute(f"select * from {query} order by column_name").fetchall()
-    assert failures == [("frequency_monetary_score", 1, 5, 5), ("recency_score", 1, 5, 5)]
+    # What the build command prints under dbt's summary: the columns, bounds and counts.
+    (failed,) = failed_tests(tmp_path / "target" / "run_results.json", copy)
+    assert failed.name == "accepted_ranges_rfm_segment_map" and failed.failures == 10
+    assert failed.columns == ("column_name", "min_value", "max_value", "out_of_range_count")
+    assert sorted(failed.rows) == [
+        ("frequency_monetary_score", 1, 5, 5),
+        ("recency_score", 1, 5, 5),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 import yaml
 
+from segwarehouse.failed_tests import report_failed_tests
 from segwarehouse.publish import (
     RECORDED_WAREHOUSE_ENV,
     RUN_RESULTS,
@@ -305,10 +306,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise SystemExit(
                 "give the dbt command after --, e.g. -- test --select fct_segment_kpis"
             )
-        raise SystemExit(run_dbt(passthrough, mapping, warehouse, variables))
+        code = run_dbt(passthrough, mapping, warehouse, variables)
+        if code != 0:
+            report_failed_tests(dbt_target_path(passthrough, warehouse) / RUN_RESULTS, warehouse)
+        raise SystemExit(code)
     started = datetime.now(UTC)
     code = run_dbt(["build", *passthrough], mapping, warehouse, variables)
     if code != 0:
+        report_failed_tests(dbt_target_path(passthrough, warehouse) / RUN_RESULTS, warehouse)
         raise SystemExit(f"dbt build of source {mapping.name} failed (exit {code}); see above")
     published = warehouse.with_name("published.duckdb")
     run_results = dbt_target_path(passthrough, warehouse) / RUN_RESULTS
