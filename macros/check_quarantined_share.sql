@@ -176,7 +176,7 @@
             ) }}
         {%- elif row['as_of_date'] < row['data_start_date'] or row['as_of_date'] > row['data_end_date'] -%}
             {{ exceptions.raise_compiler_error(
-                "var('as_of_date') = " ~ row['as_of_date'] ~ " is outside the data of source "
+                as_of_date_origin() ~ " = " ~ row['as_of_date'] ~ " is outside the data of source "
                 ~ source_name() ~ ": it must lie between " ~ row['data_start_date'] ~ " and "
                 ~ row['data_end_date'] ~ " (or be null for the last one)."
             ) }}

@@ -132,12 +132,42 @@
         Not while dbt parses: the start-up hook (validate_settings) then reports every bad
         setting in one message, where the parse would stop at the first model reading one.
     -#}
-    {%- set value = var(name) -%}
+    {%- set value = as_of_date_setting() if name == 'as_of_date' else var(name) -%}
     {%- set problem = setting_problem(name, value) if execute else '' -%}
     {%- if problem -%}
-        {{ exceptions.raise_compiler_error("var('" ~ name ~ "') " ~ problem) }}
+        {{ exceptions.raise_compiler_error(
+            (as_of_date_origin() if name == 'as_of_date' else "var('" ~ name ~ "')")
+            ~ " " ~ problem) }}
     {%- endif -%}
     {{ return(value) }}
+{%- endmacro %}
+
+{% macro as_of_date_setting() -%}
+    {#-
+        The as-of date: var('as_of_date') (dbt --vars), else the environment variable
+        SEGWAREHOUSE_AS_OF_DATE, which `python -m segwarehouse.sources build --as-of` sets; none
+        for the last activity date. The command passes the date outside the vars because dbt
+        parses the whole project again whenever a var changes, and only the files that read an
+        environment variable when it changes: a backfill then parses in seconds.
+    -#}
+    {%- set from_var = var('as_of_date') -%}
+    {%- set from_env = env_var('SEGWAREHOUSE_AS_OF_DATE', '') | trim -%}
+    {%- if from_var is none or from_var == '' -%}
+        {{ return(from_env if from_env else none) }}
+    {%- endif -%}
+    {%- if from_env and from_env != (from_var | string) -%}
+        {{ exceptions.raise_compiler_error(
+            "two as-of dates: var('as_of_date') = " ~ from_var ~ " and SEGWAREHOUSE_AS_OF_DATE"
+            ~ " (--as-of) = " ~ from_env ~ "; give one of them") }}
+    {%- endif -%}
+    {{ return(from_var) }}
+{%- endmacro %}
+
+{% macro as_of_date_origin() -%}
+    {#- How the user gave the as-of date, for messages about it. -#}
+    {%- set from_var = var('as_of_date') -%}
+    {{ return("var('as_of_date')" if from_var is not none and from_var != ''
+        else "the as-of date (--as-of, SEGWAREHOUSE_AS_OF_DATE)") }}
 {%- endmacro %}
 
 {% macro validate_settings() -%}

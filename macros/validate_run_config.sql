@@ -222,11 +222,11 @@
 {%- endmacro %}
 
 {% macro _validate_as_of_date() -%}
-    {%- set as_of_date = var('as_of_date') -%}
+    {%- set as_of_date = as_of_date_setting() -%}
     {%- if as_of_date is none or as_of_date == '' -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set allowed = "var('as_of_date') must be null (the last activity date) or a date"
+    {%- set allowed = as_of_date_origin() ~ " must be null (the last activity date) or a date"
         ~ " 'YYYY-MM-DD'" -%}
     {%- if not modules.re.match('^\\d{4}-\\d{2}-\\d{2}$', as_of_date | string) -%}
         {{ exceptions.raise_compiler_error(allowed ~ ", got: " ~ as_of_date) }}
@@ -269,7 +269,7 @@
     {%- set last_date = bounds.columns[1].values()[0] -%}
     {%- if not bounds.columns[2].values()[0] -%}
         {{ exceptions.raise_compiler_error(
-            "var('as_of_date') = " ~ as_of_date ~ " is outside the data: it must lie between"
+            as_of_date_origin() ~ " = " ~ as_of_date ~ " is outside the data: it must lie between"
             ~ " the first and last activity dates of source " ~ source_name() ~ ", "
             ~ first_date ~ " and " ~ last_date ~ " (or be null for the last one)."
         ) }}

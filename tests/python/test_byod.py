@@ -840,13 +840,20 @@ def test_an_as_of_date_is_checked_against_a_snapshot_date(customer_snapshot):
             [
                 sys.executable, "-m", "segwarehouse.sources", "dbt",
                 str(built.folder / "mapping.yml"), "--warehouse", str(built.warehouse),
-                "--as-of", date, "--", "run", "--select", "int_as_of_dates_resolved",
+                "--as-of", date, "--",
+                "run", "--select", "int_as_of_dates_resolved dim_build_settings",
             ],
             cwd=PROJECT_DIR, capture_output=True, text=True,
         )  # fmt: skip
 
     on_the_date = as_of("2014-10-04")
     assert on_the_date.returncode == 0, on_the_date.stdout[-3000:]
+    # --as-of reaches dbt outside its vars: after the build without one, dbt re-parses only
+    # the files that read the date, instead of the whole project.
+    assert "Unable to do partial parsing" not in on_the_date.stdout, on_the_date.stdout[-3000:]
+    assert built.query(
+        "select setting_value from marts.dim_build_settings where setting_name = 'as_of_date'"
+    ) == [('"2014-10-04"',)]
     before = as_of("2014-06-30")
     assert before.returncode != 0
     assert "is outside the data" in before.stdout

@@ -530,6 +530,14 @@ def test_dbt_vars_after_the_separator_are_refused_naming_the_option(shop, given)
         sources_main(["build", str(path), "--", "--full-refresh", *given])
 
 
+def test_an_as_of_date_given_twice_is_refused_before_dbt(shop):
+    path = write_mapping(shop, MINIMAL)
+    with pytest.raises(SystemExit, match="two as-of dates: --as-of 2025-06-30 and --vars"):
+        sources_main(
+            ["build", str(path), "--as-of", "2025-06-30", "--vars", "{as_of_date: 2025-05-31}"]
+        )
+
+
 def test_a_table_of_the_warehouse_itself_is_read_from_it(tmp_path):
     from segwarehouse.sources.cli import prepare
 

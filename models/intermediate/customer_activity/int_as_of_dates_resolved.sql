@@ -1,8 +1,9 @@
 {#- An explicit as-of date wins; otherwise the last date with any activity. The post-hook
     stops the build, saying why, when there is no date or it lies outside the data. -#}
 {{ config(post_hook="{{ check_as_of_date() }}") }}
+{%- set as_of_date = as_of_date_setting() -%}
 {%- set as_of_expression = (
-    "cast('" ~ var('as_of_date') ~ "' as date)" if var('as_of_date') else 'data_end_date'
+    "cast('" ~ as_of_date ~ "' as date)" if as_of_date else 'data_end_date'
 ) -%}
 
 -- The post-hook reads the quarantine's counts: depends_on: {{ ref('int_source_rows_counted') }}

@@ -44,6 +44,9 @@ from segwarehouse.summary import print_summary
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 
 
+AS_OF_ENV = "SEGWAREHOUSE_AS_OF_DATE"
+
+
 def warehouse_path(mapping: SourceMapping, data_dir: Path | None = None) -> Path:
     """data/<name>/warehouse.duckdb under the project (or `data_dir`/<name>/...)."""
     return (data_dir or PROJECT_DIR / "data") / mapping.name / "warehouse.duckdb"
@@ -265,8 +268,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     except MappingError as error:
         raise SystemExit(f"mapping error: {error}") from error
     extra = _user_vars(args.vars)
-    if args.as_of:
-        extra["as_of_date"] = args.as_of
+    if args.as_of and extra.get("as_of_date") not in (None, ""):
+        raise SystemExit(
+            f"two as-of dates: --as-of {args.as_of} and --vars as_of_date "
+            f"{extra['as_of_date']}; give --as-of alone"
+        )
     if args.adopt:
         extra["adopt_source"] = True
     if args.replace_snapshots:
@@ -301,17 +307,21 @@ def main(argv: Sequence[str] | None = None) -> None:
             "failed read other data (nothing of it was published)"
         )
     make_views(mapping, warehouse)
+    # The as-of date reaches dbt as an environment variable, not a var: dbt parses the whole
+    # project again when a var changes, and only the files reading the variable when it does
+    # (macros/settings.sql, as_of_date_setting). Always set, so that none is inherited.
+    as_of = {AS_OF_ENV: args.as_of or ""}
     if args.command == "dbt":
         if not passthrough:
             raise SystemExit(
                 "give the dbt command after --, e.g. -- test --select fct_segment_kpis"
             )
-        code = run_dbt(passthrough, mapping, warehouse, variables)
+        code = run_dbt(passthrough, mapping, warehouse, variables, env=as_of)
         if code != 0:
             report_failed_tests(dbt_target_path(passthrough, warehouse) / RUN_RESULTS, warehouse)
         raise SystemExit(code)
     started = datetime.now(UTC)
-    code = run_dbt(["build", *passthrough], mapping, warehouse, variables)
+    code = run_dbt(["build", *passthrough], mapping, warehouse, variables, env=as_of)
     if code != 0:
         report_failed_tests(dbt_target_path(passthrough, warehouse) / RUN_RESULTS, warehouse)
         raise SystemExit(f"dbt build of source {mapping.name} failed (exit {code}); see above")
