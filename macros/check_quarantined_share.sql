@@ -110,9 +110,9 @@
         {%- if source_staging() == 'mapped' -%}
             {#- Named, not ref()'d: a ref here would make every source depend on it. -#}
             {%- set where_rows = "select source_table, quarantine_reason, quarantine_detail,"
-                ~ " raw_row from staging.stg_mapped__quarantined_rows in " ~ target.path -%}
+                ~ " raw_row from staging.stg_mapped__quarantined_rows in " ~ warehouse_location() -%}
         {%- else -%}
-            {%- set where_rows = "staging's quarantined rows in " ~ target.path -%}
+            {%- set where_rows = "staging's quarantined rows in " ~ warehouse_location() -%}
         {%- endif -%}
         {%- set see = " Rows quarantined, by table and reason: " ~ (by_reason | join(', '))
             ~ " (orphan_reference: the order, customer or campaign the row refers to was"

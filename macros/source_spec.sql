@@ -1,13 +1,20 @@
 {% macro source_spec() -%}
     {#-
-        The source the warehouse is built from, as segwarehouse.sources passes it (var
-        `source`, the mapping file read and checked). Without it, the generator's layout:
+        The source the warehouse is built from: its mapping file read and checked, as var
+        `source` or as segwarehouse.sources passes it, the environment variable
+        SEGWAREHOUSE_SOURCE. Without either, the generator's layout:
         <raw_data_path>/<table>.parquet, every field read from the column of the same name
         (the entity's key from `id`, product and campaign names from `name`).
     -#}
     {%- set given = var('source', none) -%}
     {%- if given is string -%}{%- set given = fromjson(given) -%}{%- endif -%}
     {%- if given -%}{{ return(given) }}{%- endif -%}
+    {#- segwarehouse.sources passes it as JSON in an environment variable, not a var: dbt
+        parses the whole project again whenever a var changes, but only the files that read a
+        variable when it does. Where the data is (source_location) has a variable of its own,
+        so that a build of other data in the same shape parses only the few files naming it. -#}
+    {%- set from_env = env_var('SEGWAREHOUSE_SOURCE', '') -%}
+    {%- if from_env -%}{{ return(fromjson(from_env)) }}{%- endif -%}
     {%- set entities = {} -%}
     {%- for table in shop_tables() -%}{%- do entities.update({table: {}}) -%}{%- endfor -%}
     {{ return({
@@ -28,8 +35,33 @@
     {{ return(source_spec().get('staging', 'mapped')) }}
 {%- endmacro %}
 
+{% macro source_location() -%}
+    {#- Which data the source is: {'name', 'identity' (its name and where its orders are, as the
+        warehouse records it), 'attach' ([alias, DuckDB file] pairs to attach)}. From var
+        `source`, else the environment variable SEGWAREHOUSE_SOURCE_LOCATION, which
+        segwarehouse.sources sets beside SEGWAREHOUSE_SOURCE; else the generator's layout. -#}
+    {%- set given = var('source', none) -%}
+    {%- if given is string -%}{%- set given = fromjson(given) -%}{%- endif -%}
+    {%- if not given -%}
+        {%- set from_env = env_var('SEGWAREHOUSE_SOURCE_LOCATION', '') -%}
+        {%- if from_env -%}{{ return(fromjson(from_env)) }}{%- endif -%}
+        {%- if env_var('SEGWAREHOUSE_SOURCE', '') -%}
+            {{ exceptions.raise_compiler_error(
+                "SEGWAREHOUSE_SOURCE is set without SEGWAREHOUSE_SOURCE_LOCATION (the source's"
+                ~ " name, identity and databases to attach): set both, as `python -m"
+                ~ " segwarehouse.sources` does, or give the whole mapping as var `source`") }}
+        {%- endif -%}
+        {%- set given = source_spec() -%}
+    {%- endif -%}
+    {{ return({
+        'name': given['name'],
+        'identity': given.get('identity') or given['name'],
+        'attach': given.get('attach', []),
+    }) }}
+{%- endmacro %}
+
 {% macro source_name() -%}
-    {{ return(source_spec()['name']) }}
+    {{ return(source_location()['name']) }}
 {%- endmacro %}
 
 {% macro entity_spec(entity) -%}
@@ -225,4 +257,11 @@
             'survey_response_id', 'customer_id', 'responded_at', 'nps_score', 'satisfaction_score',
         ],
     }[entity]) }}
+{%- endmacro %}
+
+{% macro warehouse_location() -%}
+    {#- The warehouse's file, for messages. segwarehouse.sources runs dbt in the warehouse's
+        folder with the file's name as the profile's path (target.path), and passes the whole
+        path as DBT_ENV_CUSTOM_ENV_SEGWAREHOUSE_WAREHOUSE. -#}
+    {{ return(env_var('DBT_ENV_CUSTOM_ENV_SEGWAREHOUSE_WAREHOUSE', target.path)) }}
 {%- endmacro %}

@@ -28,7 +28,18 @@
         <raw_data_path>/<table>.parquet.
     -#}
     {%- set spec = source_spec() -%}
-    {%- for pair in spec.get('attach', []) -%}
+    {#- dbt_project.yml enables the staging folder from SEGWAREHOUSE_STAGING (or var source). -#}
+    {%- set given = var('source', none) -%}
+    {%- set enabled = given.get('staging', 'mapped') if given is mapping
+        else env_var('SEGWAREHOUSE_STAGING', 'mapped') -%}
+    {%- if enabled != spec.get('staging', 'mapped') -%}
+        {{ exceptions.raise_compiler_error(
+            "SEGWAREHOUSE_STAGING is '" ~ enabled ~ "', but source '" ~ source_name()
+            ~ "' has its staging in models/staging/" ~ spec.get('staging', 'mapped')
+            ~ ": set SEGWAREHOUSE_STAGING=" ~ spec.get('staging', 'mapped') ~ " beside"
+            ~ " SEGWAREHOUSE_SOURCE (python -m segwarehouse.sources sets both)") }}
+    {%- endif -%}
+    {%- for pair in source_location()['attach'] -%}
         {%- do run_query(
             'attach if not exists ' ~ _sql_string(pair[1]) ~ ' as ' ~ quoted_column(pair[0])
             ~ ' (read_only)'
@@ -72,7 +83,7 @@
     {%- endfor -%}
     {%- if missing -%}
         {{ exceptions.raise_compiler_error(
-            "source '" ~ spec['name'] ~ "': the views mapped_source." ~ missing | join(', mapped_source.')
+            "source '" ~ source_name() ~ "': the views mapped_source." ~ missing | join(', mapped_source.')
             ~ " are not in this warehouse. segwarehouse.sources makes them from the mapping"
             ~ " file: build with make build-source SOURCE=<mapping file>, or run dbt through"
             ~ " .venv/bin/python -m segwarehouse.sources dbt <mapping file> -- <dbt arguments>."
@@ -176,8 +187,7 @@
         is); a later build of another source stops here, unless var('adopt_source') records
         the new one (the same customers' data, moved).
     -#}
-    {%- set spec = source_spec() -%}
-    {%- set identity = spec.get('identity') or spec['name'] -%}
+    {%- set identity = source_location()['identity'] -%}
     {%- do run_query(
         'create table if not exists mapped_source.source_identity'
         ~ ' (source_identity varchar, recorded_at timestamp)'
@@ -191,7 +201,7 @@
     {%- endif -%}
     {%- if recorded and not var('adopt_source') -%}
         {{ exceptions.raise_compiler_error(
-            "This warehouse (" ~ target.path ~ ") was built from source " ~ recorded[0]
+            "This warehouse (" ~ warehouse_location() ~ ") was built from source " ~ recorded[0]
             ~ ", but this build reads source " ~ identity ~ ". Its stored segment model,"
             ~ " snapshots and history belong to the first source, so the build stops rather"
             ~ " than score or mix one source's customers with the other's. Build the new"

@@ -6,7 +6,7 @@
     check MAPPING   only check the mapping against its data and print what it found
     dbt MAPPING -- ARGS
                     any dbt command on the source's warehouse, e.g. `-- test -s fct_segment_kpis`
-    spec MAPPING    print the mapping as dbt reads it (the `source` var), as JSON
+    spec MAPPING    print the mapping as dbt reads it (macros/source_spec.sql), as JSON
     fields          print the fields each entity accepts (Markdown, as in docs/sources.md)
 
 `make build-source SOURCE=MAPPING` runs `build`. Every path in a mapping file is relative to
@@ -16,8 +16,10 @@ the file (or to its `root:`).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -32,6 +34,7 @@ from segwarehouse.failed_tests import report_failed_tests
 from segwarehouse.publish import (
     RECORDED_WAREHOUSE_ENV,
     RUN_RESULTS,
+    WAREHOUSE_ENV,
     PublishError,
     publish,
 )
@@ -45,6 +48,18 @@ PROJECT_DIR = Path(__file__).resolve().parents[3]
 
 
 AS_OF_ENV = "SEGWAREHOUSE_AS_OF_DATE"
+SOURCE_ENV = "SEGWAREHOUSE_SOURCE"
+LOCATION_ENV = "SEGWAREHOUSE_SOURCE_LOCATION"
+LOCATION_KEYS = ("name", "identity", "attach")
+STAGING_ENV = "SEGWAREHOUSE_STAGING"
+# dbt's parsed project, kept per set of vars and profile (dbt reads it from its target path as
+# partial_parse.msgpack): a build into a new warehouse starts from it instead of parsing the
+# whole project. dbt checks it against the project's files and re-parses what changed.
+PARSE_CACHE = PROJECT_DIR / "target" / "parse_cache"
+PARTIAL_PARSE = "partial_parse.msgpack"
+# Options after `--` whose relative paths dbt reads from its working folder, which is the
+# warehouse's: made absolute from the caller's (dbt reads --target-path from the project's).
+PATH_OPTIONS = ("--state", "--defer-state", "--log-path")
 
 
 def warehouse_path(mapping: SourceMapping, data_dir: Path | None = None) -> Path:
@@ -52,11 +67,37 @@ def warehouse_path(mapping: SourceMapping, data_dir: Path | None = None) -> Path
     return (data_dir or PROJECT_DIR / "data") / mapping.name / "warehouse.duckdb"
 
 
-def dbt_vars(mapping: SourceMapping, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Project vars for a build of this source: its settings, the mapping, then `extra`."""
+def source_spec(mapping: SourceMapping) -> dict[str, Any]:
+    """The mapping as dbt reads it (macros/source_spec.sql), with the databases to attach."""
     spec = mapping.to_spec(PROJECT_DIR)
     spec["attach"] = [list(pair) for pair in attachments(mapping.all_tables().values())]
-    return {**mapping.settings, "source": spec, **(extra or {})}
+    return spec
+
+
+def dbt_vars(mapping: SourceMapping, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Project vars for a build of this source: its settings, then `extra`. The mapping
+    itself goes to dbt as an environment variable (`source_environment`)."""
+    return {**mapping.settings, **(extra or {})}
+
+
+def source_environment(mapping: SourceMapping) -> dict[str, str]:
+    """The mapping for dbt, outside its vars: dbt parses the whole project again whenever a
+    var changes, and only the files that read an environment variable when that changes.
+    Three variables (macros/source_spec.sql), so that each change re-parses few files:
+    - SEGWAREHOUSE_SOURCE, the mapping's shape (entities, fields), read by the staging;
+    - SEGWAREHOUSE_SOURCE_LOCATION, which data it is (name, identity, databases to attach),
+      read by two files: the same shape from another folder parses in seconds;
+    - SEGWAREHOUSE_STAGING, the staging folder, read by dbt_project.yml (which enables it):
+      a variable read there makes dbt parse everything again when it changes."""
+    spec = source_spec(mapping)
+    location = {key: spec.pop(key) for key in LOCATION_KEYS}
+    # A digest of the tables' locations too: it would make every staging model re-parse.
+    spec.pop("fingerprint", None)
+    return {
+        SOURCE_ENV: json.dumps(spec),
+        LOCATION_ENV: json.dumps(location),
+        STAGING_ENV: str(spec.get("staging", "mapped")),
+    }
 
 
 def reads_the_warehouse(mapping: SourceMapping) -> bool:
@@ -140,6 +181,46 @@ def dbt_target_path(arguments: Sequence[str], warehouse: Path) -> Path:
     return PROJECT_DIR / given if given else warehouse.parent / "target"
 
 
+def _parse_cache_file(variables: dict[str, Any], environment: dict[str, str]) -> Path:
+    """Where the parsed project of builds with these vars and this profile is kept: dbt
+    parses everything again when either differs, so each such set has its own."""
+    key = json.dumps(
+        {
+            "vars": variables,
+            "staging": environment.get(STAGING_ENV, ""),
+            # The profile's values that dbt compares: the warehouse's file name (its path is
+            # relative to the folder dbt runs in) and DuckDB's settings.
+            "warehouse": environment.get(WAREHOUSE_ENV, ""),
+            "memory_limit": environment.get("SEGWAREHOUSE_MEMORY_LIMIT", ""),
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return PARSE_CACHE / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.msgpack"
+
+
+def _absolute_paths(arguments: Sequence[str]) -> list[str]:
+    """dbt's arguments with the relative paths of PATH_OPTIONS made absolute (the caller's
+    working folder), since dbt runs in the warehouse's folder."""
+    result: list[str] = []
+    for index, argument in enumerate(arguments):
+        option, equals, value = argument.partition("=")
+        if equals and option in PATH_OPTIONS:
+            argument = f"{option}={Path(value).absolute()}"
+        elif index > 0 and arguments[index - 1] in PATH_OPTIONS:
+            argument = str(Path(argument).absolute())
+        result.append(argument)
+    return result
+
+
+def _replace_file(source: Path, destination: Path) -> None:
+    """Copy `source` over `destination` atomically: builds side by side may share it."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(f"{destination.name}.{os.getpid()}.tmp")
+    shutil.copyfile(source, partial)
+    os.replace(partial, destination)
+
+
 def run_dbt(
     arguments: Sequence[str],
     mapping: SourceMapping,
@@ -147,15 +228,32 @@ def run_dbt(
     variables: dict[str, Any],
     env: dict[str, str] | None = None,
 ) -> int:
-    """dbt with the project's profile, this source's warehouse and vars; returns its code.
+    """dbt with the project's profile, this source's warehouse, mapping and vars; returns
+    its code, after printing the rows of the data tests that failed or warned.
 
     The previous run results in its target path are removed first, so that a dbt killed
     before it writes its own leaves none that could pass for its (see segwarehouse.publish),
     and dbt records the warehouse in the new ones (metadata.env).
+
+    dbt runs in the warehouse's folder, with the profile's path the warehouse's file name:
+    dbt parses everything again when the profile changes, and so builds of other warehouses
+    (each test's, each source's) keep one profile. A target path without a parsed project
+    gets the one kept for these vars (PARSE_CACHE), and the one dbt leaves is kept in turn.
     """
     dbt = Path(sys.executable).parent / "dbt"
+    arguments = _absolute_paths(arguments)
     target_path = dbt_target_path(arguments, warehouse)
     (target_path / RUN_RESULTS).unlink(missing_ok=True)
+    environment = {
+        **source_environment(mapping),
+        WAREHOUSE_ENV: warehouse.name,
+        RECORDED_WAREHOUSE_ENV: str(warehouse),
+        **(env or {}),
+    }
+    cached = _parse_cache_file(variables, {**os.environ, **environment})
+    parsed = target_path / PARTIAL_PARSE
+    if cached.exists() and not parsed.exists():
+        _replace_file(cached, parsed)
     command = [
         str(dbt),
         *arguments,
@@ -168,9 +266,9 @@ def run_dbt(
         "--vars",
         json.dumps(variables),
     ]
-    return subprocess.run(
+    code = subprocess.run(
         command,
-        cwd=PROJECT_DIR,
+        cwd=warehouse.parent,
         env={
             # Each warehouse keeps dbt's compiled SQL and logs beside it, so that builds of
             # two sources can run at once (the project's target/ would be shared).
@@ -178,12 +276,15 @@ def run_dbt(
             **os.environ,
             "DBT_TARGET_PATH": str(target_path),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "SEGWAREHOUSE_WAREHOUSE": str(warehouse),
-            RECORDED_WAREHOUSE_ENV: str(warehouse),
-            **(env or {}),
+            **environment,
         },
         check=False,
     ).returncode
+    if parsed.exists():
+        _replace_file(parsed, cached)
+    if code != 0:
+        report_failed_tests(target_path / RUN_RESULTS, warehouse)
+    return code
 
 
 def _user_vars(text: str | None) -> dict[str, Any]:
@@ -279,7 +380,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         extra["replace_snapshots"] = True
     variables = dbt_vars(mapping, extra)
     if args.command == "spec":
-        spec = json.dumps(variables["source"])
+        spec = json.dumps(source_spec(mapping))
         print(
             f"[sqlfluff:templater:dbt:context]\nsource = {spec}" if args.sqlfluff_config else spec
         )
@@ -316,14 +417,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise SystemExit(
                 "give the dbt command after --, e.g. -- test --select fct_segment_kpis"
             )
-        code = run_dbt(passthrough, mapping, warehouse, variables, env=as_of)
-        if code != 0:
-            report_failed_tests(dbt_target_path(passthrough, warehouse) / RUN_RESULTS, warehouse)
-        raise SystemExit(code)
+        raise SystemExit(run_dbt(passthrough, mapping, warehouse, variables, env=as_of))
     started = datetime.now(UTC)
     code = run_dbt(["build", *passthrough], mapping, warehouse, variables, env=as_of)
     if code != 0:
-        report_failed_tests(dbt_target_path(passthrough, warehouse) / RUN_RESULTS, warehouse)
         raise SystemExit(f"dbt build of source {mapping.name} failed (exit {code}); see above")
     published = warehouse.with_name("published.duckdb")
     run_results = dbt_target_path(passthrough, warehouse) / RUN_RESULTS
