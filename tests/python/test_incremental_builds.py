@@ -84,6 +84,18 @@ def daily_and_full(tmp_path_factory) -> tuple[Path, Path, Path]:
     return daily, full, raw
 
 
+def test_a_new_warehouse_s_first_build_parses_only_what_changed(daily_and_full):
+    """dbt parses the whole project again when a var or the profile changes, or when its
+    target path holds no parsed project. segwarehouse.sources passes the mapping outside the
+    vars, runs dbt in the warehouse's folder (the profile names only the file) and gives a new
+    target path the project as last parsed with the same vars: the full build's warehouse and
+    target path are new, yet dbt did not parse everything."""
+    _, full, _ = daily_and_full
+    log = (full.parent / "logs" / "dbt.log").read_text()
+    assert "Partial parsing enabled" in log
+    assert "Starting full parse" not in log
+
+
 def test_the_daily_build_classified_only_the_new_rows(daily_and_full):
     daily, _, _ = daily_and_full
     with duckdb.connect(str(daily), read_only=True) as connection:

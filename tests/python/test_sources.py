@@ -1,9 +1,11 @@
-"""Mapping files: read, checked against the catalogue and against the data, turned into the
-dbt var `source`. No dbt here (see test_byod.py for builds)."""
+"""Mapping files: read, checked against the catalogue and against the data, turned into what
+dbt reads (macros/source_spec.sql). No dbt here (see test_byod.py for builds)."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import textwrap
 from decimal import Decimal
 from pathlib import Path
@@ -11,8 +13,18 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from dbt.config.utils import parse_cli_vars
 
 from segwarehouse.sources.catalog import ENTITIES, fields_markdown
+from segwarehouse.sources.cli import (
+    LOCATION_ENV,
+    SOURCE_ENV,
+    STAGING_ENV,
+    _absolute_paths,
+    dbt_vars_text,
+    source_environment,
+    source_spec,
+)
 from segwarehouse.sources.cli import main as sources_main
 from segwarehouse.sources.mapping import MappingError, load_mapping
 from segwarehouse.sources.probe import _parse_sql, probe
@@ -439,6 +451,53 @@ def test_the_spec_command_prints_the_var_dbt_reads(shop, capsys):
     assert printed.startswith('{"name": "my_shop"')
     sources_main(["spec", str(path), "--sqlfluff-config"])
     assert capsys.readouterr().out.startswith("[sqlfluff:templater:dbt:context]\nsource = {")
+
+
+def test_the_mapping_reaches_dbt_with_where_its_data_is_apart_from_its_shape(shop, tmp_path):
+    """dbt re-parses every file that read an environment variable when it changes: the same
+    mapping over another folder changes only SEGWAREHOUSE_SOURCE_LOCATION, which two files
+    read, and not SEGWAREHOUSE_SOURCE, which the staging reads."""
+    path = write_mapping(shop, MINIMAL)
+    other = tmp_path / "elsewhere"
+    shutil.copytree(shop, other)
+    here = source_environment(load_mapping(path, project_dir=PROJECT_DIR))
+    there = source_environment(load_mapping(other / "mapping.yml", project_dir=PROJECT_DIR))
+    assert here[SOURCE_ENV] == there[SOURCE_ENV]
+    assert str(shop) not in here[SOURCE_ENV]
+    assert here[LOCATION_ENV] != there[LOCATION_ENV]
+    location = json.loads(there[LOCATION_ENV])
+    assert set(location) == {"name", "identity", "attach"}
+    assert location["name"] == "my_shop" and str(other) in location["identity"]
+    assert here[STAGING_ENV] == "mapped"
+    # Together they are the spec the `spec` command prints (the var `source`), less the
+    # digest of where the tables are.
+    spec = source_spec(load_mapping(path, project_dir=PROJECT_DIR))
+    spec.pop("fingerprint")
+    assert {**json.loads(here[SOURCE_ENV]), **json.loads(here[LOCATION_ENV])} == spec
+
+
+def test_vars_reach_dbt_as_given_small_numbers_included():
+    """dbt reads --vars as YAML 1.1, to which JSON's 1e-07 is the string '1e-07'."""
+    variables = {"segment_drift_max_psi": 1e-07, "big": 1e20, "as_of_date": "2025-05-31"}
+    variables |= {"flag": True, "none": None, "word": "yes", "list": [1, 0.5]}
+    assert parse_cli_vars(dbt_vars_text(variables)) == variables
+
+
+def test_relative_paths_for_dbt_are_made_absolute_as_it_runs_in_the_warehouse_s_folder(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    given = ["build", "--state", "prod", "--log-path=logs", "--select", "state:modified"]
+    assert _absolute_paths(given) == [
+        "build",
+        "--state",
+        str(tmp_path / "prod"),
+        f"--log-path={tmp_path / 'logs'}",
+        "--select",
+        "state:modified",
+    ]
+    # dbt reads --target-path from the project's folder, wherever it runs.
+    assert _absolute_paths(["--target-path", "t"]) == ["--target-path", "t"]
 
 
 def test_a_mapping_error_exits_before_dbt_with_the_message(shop, capsys):

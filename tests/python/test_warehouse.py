@@ -6,7 +6,6 @@ that need Python: persona recovery, re-scoring with the package, and a scan of m
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -23,6 +22,8 @@ from segwarehouse.tools.evaluate import memberships_with_personas, persona_recov
 from segwarehouse.tools.stability import config_from_yaml, retrain_stability
 
 from .conftest import PROJECT_DIR, TEST_DATA_DIR, TEST_WAREHOUSE
+
+DEMO_MAPPING = PROJECT_DIR / "sources" / "demo.yml"
 
 MODEL_CONFIG = (
     PROJECT_DIR / "models" / "intermediate" / "segmentation" / "int_segment_models_fitted.yml"
@@ -175,7 +176,7 @@ def test_a_requested_clv_refit_in_dbt_gives_the_same_predictions(warehouse, tmp_
     result = dbt_on_a_copy(
         copy, "build",
         "--select", "int_lifetime_value_models_fitted int_customer_lifetime_values_predicted",
-        "--vars", "{refit_clv: true}",
+        dbt_vars="{refit_clv: true}",
     )  # fmt: skip
     assert result.returncode == 0, result.stdout
     columns = "customer_id, probability_alive, expected_purchases, predicted_clv, bgnbd_r"
@@ -204,7 +205,7 @@ def test_a_clv_fit_is_never_scored_with_other_settings(tmp_path):
     result = dbt_on_a_copy(
         tmp_path / "warehouse.duckdb", "run",
         "--select", "int_customer_lifetime_values_predicted",
-        "--vars", "{clv_time_unit_days: 1}",
+        dbt_vars="{clv_time_unit_days: 1}",
     )  # fmt: skip
     assert result.returncode != 0, result.stdout
     assert "was fitted with time_unit_days 7 and calibration_start_date None" in result.stdout
@@ -245,26 +246,21 @@ def test_no_dbt_tmp_table_is_left_in_the_warehouse(warehouse):
 
 
 def dbt_on_a_copy(
-    warehouse_copy: Path, *args: str, edit_sql: str | None = None
+    warehouse_copy: Path, *args: str, dbt_vars: str = "{}", edit_sql: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run dbt against a copy of the test warehouse (the fixture holds the original open),
-    after running `edit_sql` on the copy."""
+    after running `edit_sql` on the copy, as the test build ran it: through its mapping file,
+    with more vars `dbt_vars`. Its artifacts and logs go beside the copy (tests run side by
+    side), and it starts from the project as last parsed with the same vars."""
     shutil.copy(TEST_WAREHOUSE, warehouse_copy)
     if edit_sql:
         with duckdb.connect(str(warehouse_copy)) as copy:
             copy.execute(edit_sql)
-    # Its own artifacts and logs, beside the copy: tests run in parallel (pytest -n), and the
-    # project's target/ holds the semantic manifest test_metrics reads.
-    artifacts = ["--target-path", str(warehouse_copy.parent / "target")]
-    artifacts += ["--log-path", str(warehouse_copy.parent / "logs")]
+    mapping = ["--name", "test", "--root", str(TEST_DATA_DIR / "raw")]
+    command = [sys.executable, "-m", "segwarehouse.sources", "dbt", str(DEMO_MAPPING), *mapping]
     return subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), *args, "--target", "test", *artifacts],
+        [*command, "--warehouse", str(warehouse_copy), "--vars", dbt_vars, "--", *args],
         cwd=PROJECT_DIR,
-        env={
-            **os.environ,
-            "DBT_PROFILES_DIR": str(PROJECT_DIR),
-            "SEGWAREHOUSE_TEST_WAREHOUSE": str(warehouse_copy),
-        },
         capture_output=True,
         text=True,
     )
@@ -275,7 +271,7 @@ def test_drift_tests_warn_without_failing_the_build_when_thresholds_are_crossed(
         tmp_path / "warehouse.duckdb",
         "test",
         "--select", "segment_feature_drift_within_max_psi segment_share_drift_within_threshold",
-        "--vars", "{segment_drift_max_psi: 0.0000001, segment_drift_max_share_change: 0.0001}",
+        dbt_vars="{segment_drift_max_psi: 0.0000001, segment_drift_max_share_change: 0.0001}",
     )  # fmt: skip
     assert result.returncode == 0, result.stdout
     assert "WARN=2" in result.stdout and "ERROR=0" in result.stdout, result.stdout
@@ -324,7 +320,7 @@ def test_the_privacy_test_fails_when_a_small_group_escapes_suppression(
     result = dbt_on_a_copy(
         tmp_path / "warehouse.duckdb",
         "test", "--select", "assert_no_small_group_is_published",
-        "--vars", "{kpi_min_group_size: 2}",
+        dbt_vars="{kpi_min_group_size: 2}",
         edit_sql=f"""
             update marts.{mart} set is_suppressed = false, {size_column} = 1
             where rowid = (select min(rowid) from marts.{mart} where is_suppressed)
@@ -345,7 +341,7 @@ def test_a_requested_retrain_in_dbt_keeps_segment_ids_and_names(warehouse, tmp_p
     copy = tmp_path / "warehouse.duckdb"
     result = dbt_on_a_copy(
         copy, "build", "--select", "int_segment_models_fitted+",
-        "--vars", "{retrain_segments: true}",
+        dbt_vars="{retrain_segments: true}",
     )  # fmt: skip
     assert result.returncode == 0, result.stdout
     with duckdb.connect(str(copy), read_only=True) as retrained:

@@ -181,6 +181,12 @@ def dbt_target_path(arguments: Sequence[str], warehouse: Path) -> Path:
     return PROJECT_DIR / given if given else warehouse.parent / "target"
 
 
+def dbt_vars_text(variables: dict[str, Any]) -> str:
+    """The vars as dbt's --vars reads them back unchanged: YAML, not JSON, since dbt reads
+    --vars as YAML 1.1, to which JSON's 1e-07 is a string (YAML writes 1.0e-07)."""
+    return yaml.safe_dump(variables, default_flow_style=True, width=float("inf")).strip()
+
+
 def _parse_cache_file(variables: dict[str, Any], environment: dict[str, str]) -> Path:
     """Where the parsed project of builds with these vars and this profile is kept: dbt
     parses everything again when either differs, so each such set has its own."""
@@ -264,7 +270,7 @@ def run_dbt(
         "--target",
         "source",
         "--vars",
-        json.dumps(variables),
+        dbt_vars_text(variables),
     ]
     code = subprocess.run(
         command,

@@ -260,7 +260,7 @@ class SourceMapping:
         return {name: entity.table for name, entity in self.entities.items()}
 
     def to_spec(self, project_dir: Path) -> dict[str, Any]:
-        """The mapping as dbt reads it (var `source`): plain JSON-able values."""
+        """The mapping as dbt reads it (macros/source_spec.sql): plain JSON-able values."""
         entities = {}
         for name, mapping in self.entities.items():
             catalog_entity = ENTITIES[name]
