@@ -18,6 +18,8 @@ import duckdb
 import pytest
 
 from segwarehouse.sources.catalog import ENTITIES
+from segwarehouse.sources.cli import STAGING_ENV, source_environment
+from segwarehouse.sources.mapping import load_mapping
 from segwarehouse.tools.generate import GeneratorConfig, generate, write
 
 from .conftest import PROJECT_DIR
@@ -372,3 +374,33 @@ def test_the_generator_layouts_required_columns_are_the_catalogs():
         for name, entity in ENTITIES.items()
     }
     assert in_macro == in_catalog
+
+
+def test_a_staging_folder_other_than_the_mapping_s_stops_the_build_naming_both(tmp_path):
+    """dbt_project.yml enables a staging folder by SEGWAREHOUSE_STAGING, which
+    segwarehouse.sources sets beside the mapping (SEGWAREHOUSE_SOURCE). Set by hand without
+    it, the build would run the mapped staging over a source that has its own: it stops."""
+    mapping = load_mapping(
+        PROJECT_DIR / "sources" / "online_retail.yml", root=tmp_path, project_dir=PROJECT_DIR
+    )
+    environment = source_environment(mapping)
+    assert environment.pop(STAGING_ENV) == "online_retail"
+    dbt = [str(Path(sys.executable).parent / "dbt"), "run", "--target", "source"]
+    artifacts = ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
+    result = subprocess.run(
+        [*dbt, "--select", "dim_build_settings", *artifacts],
+        cwd=PROJECT_DIR,
+        env={
+            **os.environ,
+            **environment,
+            "DBT_PROFILES_DIR": str(PROJECT_DIR),
+            "SEGWAREHOUSE_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert_fails_fast(
+        result,
+        "SEGWAREHOUSE_STAGING is 'mapped', but source 'retail' has its staging in "
+        "models/staging/online_retail: set SEGWAREHOUSE_STAGING=online_retail",
+    )
