@@ -45,29 +45,31 @@ def project_copy(destination: Path) -> Path:
     return project
 
 
+def dbt_run(
+    project: Path, target: str, select: str, *args: str, env: dict[str, str]
+) -> subprocess.CompletedProcess:
+    """`dbt run` of one model in `project` with the profile there, `env` added."""
+    dbt = str(Path(sys.executable).parent / "dbt")
+    return subprocess.run(
+        [dbt, "run", "--target", target, "--select", select, *args],
+        cwd=project,
+        env={**os.environ, "DBT_PROFILES_DIR": str(project), **env},
+        capture_output=True,
+        text=True,
+    )
+
+
 def run_dbt(project: Path, raw_dir: Path, **variables: object) -> subprocess.CompletedProcess:
     settings = ", ".join(f"{name}: {value!r}" for name, value in {
         "raw_data_path": str(raw_dir), **variables
     }.items())  # fmt: skip
-    return subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "run",
-            "--target",
-            "test",
-            "--select",
-            "stg_mapped__products_classified",
-            "--vars",
-            "{" + settings + "}",
-        ],
-        cwd=project,
-        env={
-            **os.environ,
-            "DBT_PROFILES_DIR": str(project),
-            "SEGWAREHOUSE_TEST_WAREHOUSE": str(project / "warehouse.duckdb"),
-        },
-        capture_output=True,
-        text=True,
+    return dbt_run(
+        project,
+        "test",
+        "stg_mapped__products_classified",
+        "--vars",
+        "{" + settings + "}",
+        env={"SEGWAREHOUSE_TEST_WAREHOUSE": str(project / "warehouse.duckdb")},
     )
 
 
@@ -385,19 +387,13 @@ def test_a_staging_folder_other_than_the_mapping_s_stops_the_build_naming_both(t
     )
     environment = source_environment(mapping)
     assert environment.pop(STAGING_ENV) == "online_retail"
-    dbt = [str(Path(sys.executable).parent / "dbt"), "run", "--target", "source"]
     artifacts = ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
-    result = subprocess.run(
-        [*dbt, "--select", "dim_build_settings", *artifacts],
-        cwd=PROJECT_DIR,
-        env={
-            **os.environ,
-            **environment,
-            "DBT_PROFILES_DIR": str(PROJECT_DIR),
-            "SEGWAREHOUSE_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
-        },
-        capture_output=True,
-        text=True,
+    result = dbt_run(
+        PROJECT_DIR,
+        "source",
+        "dim_build_settings",
+        *artifacts,
+        env={**environment, "SEGWAREHOUSE_WAREHOUSE": str(tmp_path / "warehouse.duckdb")},
     )
     assert_fails_fast(
         result,
