@@ -6,8 +6,7 @@
         <raw_data_path>/<table>.parquet, every field read from the column of the same name
         (the entity's key from `id`, product and campaign names from `name`).
     -#}
-    {%- set given = var('source', none) -%}
-    {%- if given is string -%}{%- set given = fromjson(given) -%}{%- endif -%}
+    {%- set given = source_var() -%}
     {%- if given -%}{{ return(given) }}{%- endif -%}
     {#- segwarehouse.sources passes it as JSON in an environment variable, not a var: dbt
         parses the whole project again whenever a var changes, but only the files that read a
@@ -30,6 +29,12 @@
     }) }}
 {%- endmacro %}
 
+{% macro source_var() -%}
+    {#- The mapping given as var `source` (a mapping, or its JSON text), or none. -#}
+    {%- set given = var('source', none) -%}
+    {{ return(fromjson(given) if given is string else given) }}
+{%- endmacro %}
+
 {% macro source_staging() -%}
     {#- 'mapped' (models/staging/mapped reads the mapping) or a hand-written staging folder. -#}
     {{ return(source_spec().get('staging', 'mapped')) }}
@@ -40,8 +45,7 @@
         warehouse records it), 'attach' ([alias, DuckDB file] pairs to attach)}. From var
         `source`, else the environment variable SEGWAREHOUSE_SOURCE_LOCATION, which
         segwarehouse.sources sets beside SEGWAREHOUSE_SOURCE; else the generator's layout. -#}
-    {%- set given = var('source', none) -%}
-    {%- if given is string -%}{%- set given = fromjson(given) -%}{%- endif -%}
+    {%- set given = source_var() -%}
     {%- if not given -%}
         {%- set from_env = env_var('SEGWAREHOUSE_SOURCE_LOCATION', '') -%}
         {%- if from_env -%}{{ return(fromjson(from_env)) }}{%- endif -%}
