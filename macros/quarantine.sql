@@ -119,8 +119,9 @@
     {%- if 'key_group' not in stored_columns or 'row_hash' not in stored_columns %}
         {{ exceptions.raise_compiler_error(
             this ~ " was built before incremental classification (it lacks key_group or"
-            ~ " row_hash): rebuild it once with dbt build --full-refresh --select "
-            ~ model.name ~ "+"
+            ~ " row_hash): rebuild it once with make build-source SOURCE=<your mapping file>"
+            ~ " DBT_ARGS='--full-refresh --select " ~ model.name ~ "+' (the demo's mapping is"
+            ~ " sources/demo.yml), or dbt build --full-refresh --select " ~ model.name ~ "+"
         ) }}
     {%- endif %}
     select {{ source_relation }}.*
