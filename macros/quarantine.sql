@@ -155,6 +155,23 @@
     select * from {{ source_relation }}
     {%- endif %}
 {%- endmacro %}
+
+{% macro delete_vanished_key_groups(entity, key_expression) -%}
+    {#-
+        A post-hook of an incremental classified model: delete the stored key groups of which
+        no raw row is left (an order deleted at the source). raw_rows_to_classify finds only
+        groups that still have raw rows, and delete+insert replaces only those, so without this
+        a vanished id would stay in staging and the raw rows would no longer reconcile.
+    -#}
+    {%- if is_incremental() %}
+    delete from {{ this }}
+    where key_group not in (
+        select {{ key_group(key_expression) }}
+        from ({{ mapped_rows(entity, mapped_fields(entity)) }}) as source
+    )
+    {%- endif %}
+{%- endmacro %}
+
 {% macro is_duplicate_key() -%}
     {#-
         A row whose key occurs more than once, except the first of a set of identical copies:

@@ -10,10 +10,12 @@ due, and the production selection of tests runs. A copy of that warehouse is the
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -64,6 +66,62 @@ def _build(raw_dir: Path, warehouse: Path, *dbt_arguments: str, dbt_vars: str = 
     return result.stdout
 
 
+def _rewrite(raw_dir: Path, table: str, select: str) -> None:
+    """Replace a raw file by `select` over its rows (the relation `rows`)."""
+    path, staged = raw_dir / f"{table}.parquet", raw_dir / f".{table}.parquet.tmp"
+    with duckdb.connect() as connection:
+        connection.execute(f"create view rows as select * from read_parquet('{path}')")
+        connection.execute(f"copy ({select}) to '{staged}' (format parquet)")
+    staged.replace(path)
+
+
+def _edit_old_rows(raw_dir: Path) -> dict[str, Any]:
+    """Change rows an earlier build classified, as a shop's systems do: an order is returned,
+    another is deleted, a customer is deleted (their orders lose their customer) and one
+    signs up anew after their first order (which now precedes the signup). Returns the ids."""
+    with duckdb.connect() as connection:
+        # Customers with completed orders on two or more days: their first two, the last day.
+        rows = connection.execute(
+            f"""
+            select customer_id, list(id order by ordered_at)[1:2], max(ordered_at)
+            from read_parquet('{raw_dir}/orders.parquet') where status = 'completed'
+            group by customer_id having count(distinct cast(ordered_at as date)) >= 2
+            order by customer_id limit 4
+            """
+        ).fetchall()
+    (deleted_customer, orphaned_orders, _), (resigned_customer, resigned_orders, last) = rows[:2]
+    returned_order, deleted_order = rows[2][1][0], rows[3][1][0]
+    _rewrite(
+        raw_dir,
+        "orders",
+        f"""
+        select * replace (
+            case when id = {returned_order} then 'returned' else status end as status,
+            case when id = {returned_order} then ordered_at + interval 2 day else returned_at end
+                as returned_at
+        )
+        from rows where id != {deleted_order}
+        """,
+    )
+    _rewrite(
+        raw_dir,
+        "customers",
+        f"""
+        select * replace (
+            case when id = {resigned_customer} then date '{last.date()}' else signup_date end
+                as signup_date
+        )
+        from rows where id != {deleted_customer}
+        """,
+    )
+    return {
+        "returned_order": returned_order,
+        "deleted_order": deleted_order,
+        "orphaned_orders": orphaned_orders,
+        "preceding_order": resigned_orders[0],
+    }
+
+
 @pytest.fixture(scope="module")
 def daily_and_full(tmp_path_factory) -> tuple[Path, Path, Path]:
     root = tmp_path_factory.mktemp("incremental")
@@ -74,6 +132,8 @@ def daily_and_full(tmp_path_factory) -> tuple[Path, Path, Path]:
     daily = root / "daily" / "warehouse.duckdb"
     _build(raw, daily)
     assert append_day(raw, day) > 0
+    edits = _edit_old_rows(raw)
+    (root / "edits.json").write_text(json.dumps(edits))
     # The held-back day's orders land on an as-of date the first build already kept (the
     # other tables reach it), so its kept snapshot is replaced on purpose, as in make bench.
     _build(raw, daily, dbt_vars="{replace_snapshots: true}")
@@ -104,6 +164,44 @@ def test_the_daily_build_classified_only_the_new_rows(daily_and_full):
         ).fetchone()[0]
     # Rows of the first build keep its time; the appended day's carry the second build's.
     assert runs == 2
+
+
+def test_the_daily_build_reclassified_the_orders_that_changed_and_only_those(daily_and_full):
+    """Orders are classified incrementally too, though old ones change: an edited row changes
+    its group's hash, a deleted one is dropped by a post-hook, and kept orders whose customer
+    left or now signs up after them are rechecked (the full rebuild must agree: see below)."""
+    daily, _, _ = daily_and_full
+    edits = json.loads((daily.parent.parent / "edits.json").read_text())
+    orders = "staging.stg_mapped__orders_classified"
+    with duckdb.connect(str(daily), read_only=True) as connection:
+        total, runs, latest = connection.execute(
+            f"select count(*), count(distinct classified_at), max(classified_at) from {orders}"
+        ).fetchone()
+        verdicts = dict(
+            (row[0], row[1:])
+            for row in connection.execute(
+                f"select order_id, status, quarantine_reason, quarantine_detail,"
+                f" classified_at = ? from {orders}",
+                [latest],
+            ).fetchall()
+        )
+    assert runs == 2
+    # The new day's orders and the edited or rechecked ones: a small part of all orders.
+    reclassified = [order for order, verdict in verdicts.items() if verdict[3]]
+    assert 0 < len(reclassified) < total / 10
+    assert verdicts[edits["returned_order"]] == ("returned", None, None, True)
+    assert edits["deleted_order"] not in verdicts
+    for order in edits["orphaned_orders"]:
+        assert verdicts[order][1:] == (
+            "orphan_reference",
+            "customer_id not among the kept customers",
+            True,
+        )
+    assert verdicts[edits["preceding_order"]][1:] == (
+        "inconsistent",
+        "ordered before signup_date",
+        True,
+    )
 
 
 def test_the_production_builds_kept_history_and_the_daily_one_reused_the_models(daily_and_full):

@@ -1,6 +1,12 @@
-{#- The post-hook stops the build when most rows are quarantined (check_quarantined_share). -#}
-{{ config(post_hook="{{ check_quarantined_share() }}") }}
+{#- The post-hooks drop the stored orders whose id left the raw data (an incremental build
+    replaces only the groups it classifies), then stop the build when most rows are
+    quarantined (check_quarantined_share). -#}
+{{ config(post_hook=[
+    "{{ delete_vanished_key_groups('orders', parsed('orders', 'order_id', 'key')) }}",
+    "{{ check_quarantined_share() }}",
+]) }}
 {%- set fields = mapped_fields('orders') -%}
+{%- set key = parsed('orders', 'order_id', 'key') -%}
 {%- set types = {'ordered_at': 'timestamp', 'returned_at': 'timestamp'} -%}
 {%- set channels = accepted_values('orders', 'channel') -%}
 {%- set statuses = accepted_values('orders', 'status') -%}
@@ -52,10 +58,39 @@ orders_with_a_line as (
 ),
 {%- endif %}
 
+{% if is_incremental() %}
+
+stored_groups_to_recheck as (
+    -- Quarantined rows may pass now (their customer has arrived, their date is no longer in
+    -- the future); kept rows whose customer has since been quarantined or now signs up after
+    -- the order (or, in a transaction log, whose lines no longer pass) must leave. An edited
+    -- row (a return recorded later) changes its group's hashes and is reclassified anyway.
+    select stored.key_group
+    from {{ this }} as stored
+    left join customers on stored.customer_id = customers.customer_id
+    {%- if is_log %}
+    left join orders_with_a_line on stored.order_id = orders_with_a_line.order_id
+    {%- endif %}
+    where
+        stored.quarantine_reason is not null
+        or customers.customer_id is null
+        or stored.order_date < customers.signup_date
+        {%- if is_log %}
+        or not coalesce(orders_with_a_line.has_valid_line, false)
+        {%- endif %}
+),
+
+{% endif %}
+
+batch as (
+    {{ raw_rows_to_classify('source', key, 'stored_groups_to_recheck', ['orders']) }}
+),
+
 typed as (
     select
+        {{ key_group(key) }} as key_group,
         {{ clean_text('order_id') }} as row_key,
-        {{ parsed('orders', 'order_id', 'key') }} as order_id,
+        {{ key }} as order_id,
         {{ parsed('orders', 'customer_id', 'key') }} as customer_id,
         {{ parsed('orders', 'ordered_at', 'timestamp') }} as ordered_at,
         lower({{ clean_text('channel') }}) as channel,
@@ -65,8 +100,9 @@ typed as (
         cast(null as double) as row_amount,
         {{ unparseable_fields('orders', types) }} as has_unparseable_value,
         {{ unparseable_detail('orders', types) }} as unparseable_detail,
-        source as raw_struct
-    from source
+        {{ row_hash('batch', ['orders']) }} as row_hash,
+        batch as raw_struct
+    from batch
 ),
 
 counted as (
@@ -95,6 +131,9 @@ classified as (
 final as (
     select
         'orders' as source_table,
+        key_group,
+        row_hash,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as classified_at,
         row_key,
         quarantine_reason,
         quarantine_detail,
