@@ -583,3 +583,26 @@ def test_a_classified_table_built_before_incremental_classification_asks_for_a_r
     assert f"--full-refresh --select {model}+" in result.stdout
     refreshed = _build(raw_dir, warehouse, tmp_path, "--select", model, "--full-refresh")
     assert refreshed.returncode == 0, refreshed.stdout[-3000:]
+
+
+def test_orders_classified_in_full_by_an_earlier_version_are_classified_again(
+    fuzzed_warehouse, tmp_path
+):
+    """Before aa0e96f orders were a table rebuilt in full, without key_group: the command
+    drops it (rather than stop and ask for --full-refresh) and the build classifies every
+    order again, as a build from scratch does."""
+    _, _, raw_dir, full = fuzzed_warehouse
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(raw_dir.parent / "warehouse.duckdb", warehouse)
+    orders = "staging.stg_mapped__orders_classified"
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            f"create or replace table {orders} as"
+            f" select * exclude (key_group, row_hash, classified_at) from {orders}"
+        )
+    result = _build(raw_dir, warehouse, tmp_path, "--select", "stg_mapped__orders_classified")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert f"{orders} was classified in full by an earlier version" in result.stdout
+    ordered = f"select * exclude (classified_at) from {orders} order by all"
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        assert connection.execute(ordered).fetchall() == full.execute(ordered).fetchall()

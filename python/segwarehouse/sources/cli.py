@@ -157,6 +157,39 @@ def _warn_share(variables: dict[str, Any]) -> float | None:
     return float(default) if default is not None else None
 
 
+# Classified tables that versions of the project before aa0e96f rebuilt in full and that are now
+# incremental. Such a table lacks key_group, and a build would stop asking for --full-refresh
+# (macro raw_rows_to_classify); every build rebuilt it from the raw rows then, so dropping it
+# loses nothing: the next build classifies every raw row once, then incrementally.
+NOW_INCREMENTAL = ("stg_mapped__orders_classified",)
+
+
+def drop_tables_classified_in_full(warehouse: Path) -> list[str]:
+    """Drop the NOW_INCREMENTAL tables of `warehouse` built before they were incremental;
+    returns their names."""
+    if not warehouse.exists():
+        return []
+    names = ", ".join(f"'{name}'" for name in NOW_INCREMENTAL)
+    with duckdb.connect(str(warehouse)) as connection:
+        dropped = [
+            name
+            for (name,) in connection.execute(
+                f"""
+                select table_name from information_schema.tables
+                where table_schema = 'staging' and table_type = 'BASE TABLE'
+                    and table_name in ({names})
+                    and table_name not in (
+                        select table_name from information_schema.columns
+                        where table_schema = 'staging' and column_name = 'key_group'
+                    )
+                """
+            ).fetchall()
+        ]
+        for name in dropped:
+            connection.execute(f'drop table staging."{name}"')
+    return dropped
+
+
 def make_views(mapping: SourceMapping, warehouse: Path) -> None:
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -414,6 +447,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             "failed read other data (nothing of it was published)"
         )
     make_views(mapping, warehouse)
+    for name in drop_tables_classified_in_full(warehouse):
+        print(
+            f"staging.{name} was classified in full by an earlier version of the project: "
+            "dropped, so that this build classifies every raw row once, then only what changes"
+        )
     # The as-of date reaches dbt as an environment variable, not a var: dbt parses the whole
     # project again when a var changes, and only the files reading the variable when it does
     # (macros/settings.sql, as_of_date_setting). Always set, so that none is inherited.
