@@ -233,38 +233,48 @@ def test_the_daily_build_equals_a_full_rebuild_of_the_same_data(daily_and_full):
     assert compare_warehouses(daily, full) == []
 
 
+@pytest.mark.parametrize(
+    ("entity", "column"),
+    [("order_lines", "quantity"), ("orders", "status")],
+    ids=["append-only order lines", "orders, edited in place"],
+)
 def test_a_build_tests_the_rows_it_classified_and_full_data_tests_every_row(
-    daily_and_full, tmp_path
+    daily_and_full, tmp_path, entity, column
 ):
-    """The append-only staging models' row-wise tests read the latest build's rows: a fault
-    planted in a row an earlier build classified passes them, and full_data_tests finds it."""
+    """The row-wise tests of the staging models classified incrementally read the latest
+    build's rows: a fault planted in a row an earlier build classified passes them, and
+    full_data_tests finds it."""
     daily, _, raw = daily_and_full
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(daily, warehouse)
+    classified = f"staging.stg_mapped__{entity}_classified"
     with duckdb.connect(str(warehouse)) as connection:
-        connection.execute(
-            """
-            update staging.stg_mapped__order_lines_classified set quantity = null
+        planted = connection.execute(
+            f"""
+            update {classified} set {column} = null
             where rowid = (
-                select min(rowid) from staging.stg_mapped__order_lines_classified
+                select min(rowid) from {classified}
                 where quarantine_reason is null and classified_at = (
-                    select min(classified_at) from staging.stg_mapped__order_lines_classified
+                    select min(classified_at) from {classified}
                 )
             )
             """
-        )
-    select = ("test", "--select", "not_null_stg_mapped__order_lines")
+        ).fetchone()
+    # One row planted, classified by the first build (the daily build classified later ones).
+    assert planted == (1,)
+    test = f"not_null_stg_mapped__{entity}"
+    select = ("test", "--select", test)
     latest = _run("dbt", raw, warehouse, *select)
     assert latest.returncode == 0, latest.stdout[-4000:]
-    assert "PASS not_null_stg_mapped__order_lines" in latest.stdout, latest.stdout[-4000:]
+    assert f"PASS {test}" in latest.stdout, latest.stdout[-4000:]
     every_row = _run("dbt", raw, warehouse, *select, dbt_vars="{full_data_tests: true}")
     assert every_row.returncode != 0, every_row.stdout[-4000:]
-    assert "FAIL 1 not_null_stg_mapped__order_lines" in every_row.stdout
+    assert f"FAIL 1 {test}" in every_row.stdout
     # The one test over the model's not-null columns does not name the column in its name:
     # the command prints the test's rows, which do.
     rows = every_row.stdout.partition("Rows of the data tests that failed or warned")[2]
     assert rows.splitlines()[1:4] == [
-        "not_null_stg_mapped__order_lines (fail, 1):",
+        f"{test} (fail, 1):",
         "  column_name | null_count",
-        "  quantity    | 1",
+        f"  {column:<11} | 1",
     ], every_row.stdout[-4000:]

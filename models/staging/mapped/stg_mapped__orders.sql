@@ -14,7 +14,9 @@ final as (
         status,
         discount_code,
         returned_at,
-        returned_date
+        returned_date,
+        -- Run metadata: which build classified the row (its tests read that build's rows).
+        classified_at
     from orders_classified
     where quarantine_reason is null
 )
