@@ -43,7 +43,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from scipy.special import betaln, gammaln, hyp2f1
+from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 DAYS_PER_MONTH = 365.25 / 12
 SUMMARY_COLUMNS = ("frequency", "recency", "T", "monetary_value")
@@ -300,34 +300,44 @@ LOG_PARAMETER_BOUND = 30.0  # parameters stay within exp(+-30)
 
 
 def _minimize_log_parameters(
-    negative_log_likelihood: Callable[[np.ndarray], float],
+    negative_log_likelihood: Callable[[np.ndarray], tuple[float, np.ndarray]],
     start: np.ndarray,
     model_name: str,
 ) -> tuple[np.ndarray, float]:
     """Minimize over log-parameters; (parameters, minimum), or ClvFitError.
 
-    L-BFGS-B (numerical gradients) first: about ten times fewer likelihood evaluations than
-    Nelder-Mead. If it stops without converging, Nelder-Mead from the same start.
+    `negative_log_likelihood` returns the value and its gradient in the parameters. L-BFGS-B
+    with that gradient first: one likelihood evaluation per step, where numerical gradients
+    took one more per parameter. If it stops without converging, Nelder-Mead from the same
+    start (values only).
     """
 
-    def objective(log_parameters: np.ndarray) -> float:
+    def objective(log_parameters: np.ndarray) -> tuple[float, np.ndarray]:
         if np.any(np.abs(log_parameters) > LOG_PARAMETER_BOUND):
-            return np.inf
-        value = negative_log_likelihood(np.exp(log_parameters))
-        return value if np.isfinite(value) else np.inf
+            return np.inf, np.zeros_like(log_parameters)
+        parameters = np.exp(log_parameters)
+        value, gradient = negative_log_likelihood(parameters)
+        if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
+            return np.inf, np.zeros_like(log_parameters)
+        # d/d log(theta) = theta * d/d theta.
+        return value, gradient * parameters
 
-    if not np.isfinite(objective(start)):
+    def value_only(log_parameters: np.ndarray) -> float:
+        return objective(log_parameters)[0]
+
+    if not np.isfinite(value_only(start)):
         raise ClvFitError(f"{model_name}: the log-likelihood is not finite at the start values")
     result = minimize(
         objective,
         start,
+        jac=True,
         method="L-BFGS-B",
         bounds=[(-LOG_PARAMETER_BOUND, LOG_PARAMETER_BOUND)] * len(start),
         options={"maxiter": 10_000, "ftol": 1e-12, "gtol": 1e-8},
     )
     if not result.success or not np.isfinite(result.fun):
         result = minimize(
-            objective,
+            value_only,
             start,
             method="Nelder-Mead",
             options={"maxiter": 20_000, "maxfev": 40_000, "xatol": 1e-7, "fatol": 1e-10},
@@ -341,11 +351,20 @@ def _minimize_log_parameters(
 
 
 def _unique_rows(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
-    """Distinct rows of the columns and how often each occurs: the likelihood is a sum over
-    customers, and many customers share (frequency, recency, T), so fitting is much faster."""
-    stacked = np.column_stack([np.asarray(column, dtype="float64") for column in columns])
-    unique, counts = np.unique(stacked, axis=0, return_counts=True)
-    return tuple(unique[:, i] for i in range(unique.shape[1])), counts.astype("float64")
+    """Distinct rows of the columns, in lexicographic order, and how often each occurs: the
+    likelihood is a sum over customers, and many customers share (frequency, recency, T), so
+    fitting is much faster. What np.unique(axis=0) gives, without its sort of rows as opaque
+    records (2.8 s against 0.7 s for a million customers' three columns)."""
+    values = [np.asarray(column, dtype="float64") for column in columns]
+    order = np.lexsort(values[::-1])  # lexsort's last key is the primary one
+    ordered = [column[order] for column in values]
+    starts_a_row = np.zeros(len(order), dtype=bool)
+    starts_a_row[:1] = True
+    for column in ordered:
+        starts_a_row[1:] |= column[1:] != column[:-1]
+    starts = np.flatnonzero(starts_a_row)
+    counts = np.diff(np.append(starts, len(order)))
+    return tuple(column[starts] for column in ordered), counts.astype("float64")
 
 
 # --- BG/NBD --------------------------------------------------------------------------------
@@ -373,12 +392,13 @@ def bgnbd_log_likelihood(
     """Each customer's log-likelihood under BG/NBD (FHL 2005, equation 6)."""
     x = np.asarray(frequency, dtype="float64")
     x_values, x_index = np.unique(x, return_inverse=True)
-    return _bgnbd_log_likelihood(
+    log_likelihoods, _ = _bgnbd_log_likelihood_and_gradient(
         r, alpha, a, b, x_values, x_index, x, np.asarray(recency, dtype="float64"), T
     )
+    return log_likelihoods
 
 
-def _bgnbd_log_likelihood(
+def _bgnbd_log_likelihood_and_gradient(
     r: float,
     alpha: float,
     a: float,
@@ -388,18 +408,46 @@ def _bgnbd_log_likelihood(
     x: np.ndarray,
     t_x: np.ndarray,
     T: np.ndarray,  # noqa: N803
-) -> np.ndarray:
-    """bgnbd_log_likelihood with the special functions evaluated once per distinct frequency
-    (x_values[x_index] == x): a fit evaluates it hundreds of times on up to millions of rows."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each customer's BG/NBD log-likelihood and its gradient in (r, alpha, a, b), shape (4,
+    customers). The special functions are evaluated once per distinct frequency
+    (x_values[x_index] == x): a fit evaluates this a few hundred times on up to millions of
+    rows.
+
+    The likelihood mixes two cases, still alive at T and dropped out just after the last
+    purchase; each case's derivative counts with its share of the likelihood."""
     T = np.asarray(T, dtype="float64")  # noqa: N806
+    log_alpha_T = np.log(alpha + T)  # noqa: N806
+    log_alpha_t_x = np.log(alpha + t_x)
     common = (gammaln(r + x_values) - gammaln(r) + r * np.log(alpha))[x_index]
     beta_alive = (betaln(a, b + x_values) - betaln(a, b))[x_index]
-    still_alive = beta_alive - (r + x) * np.log(alpha + T)
+    still_alive = beta_alive - (r + x) * log_alpha_T
     # Dropped out just after the last purchase; only possible after a repeat purchase.
     repeat_values = np.maximum(x_values, 1.0)  # x = 0 rows are masked below
     beta_dropped = (betaln(a + 1, b + repeat_values - 1) - betaln(a, b))[x_index]
-    dropped = np.where(x > 0, beta_dropped - (r + x) * np.log(alpha + t_x), -np.inf)
-    return common + np.logaddexp(still_alive, dropped)
+    dropped = np.where(x > 0, beta_dropped - (r + x) * log_alpha_t_x, -np.inf)
+    mixed = np.logaddexp(still_alive, dropped)
+    alive_share = np.exp(still_alive - mixed)
+    dropped_share = np.exp(dropped - mixed)  # 0 where x = 0
+    # d/da and d/db of betaln(a, b): digamma(a or b) - digamma(a + b).
+    psi_ab = digamma(a + b)
+    psi_abx = digamma(a + b + x_values)
+    d_a_alive = (psi_ab - psi_abx)[x_index]
+    d_a_dropped = (1.0 / a + psi_ab - psi_abx)[x_index]  # digamma(a + 1) - digamma(a) = 1 / a
+    d_b_alive = (digamma(b + x_values) - psi_abx - digamma(b) + psi_ab)[x_index]
+    d_b_dropped = (digamma(b + repeat_values - 1) - psi_abx - digamma(b) + psi_ab)[x_index]
+    gradient = np.stack(
+        [
+            (digamma(r + x_values) - digamma(r))[x_index]
+            + np.log(alpha)
+            - alive_share * log_alpha_T
+            - dropped_share * log_alpha_t_x,
+            r / alpha - (r + x) * (alive_share / (alpha + T) + dropped_share / (alpha + t_x)),
+            alive_share * d_a_alive + dropped_share * d_a_dropped,
+            alive_share * d_b_alive + dropped_share * d_b_dropped,
+        ]
+    )
+    return common + mixed, gradient
 
 
 def fit_bgnbd(
@@ -420,10 +468,12 @@ def fit_bgnbd(
     x_values, x_index = np.unique(x_u, return_inverse=True)
     n = weights.sum()
 
-    def negative_log_likelihood(parameters: np.ndarray) -> float:
+    def negative_log_likelihood(parameters: np.ndarray) -> tuple[float, np.ndarray]:
         r, alpha, a, b = parameters
-        log_likelihoods = _bgnbd_log_likelihood(r, alpha, a, b, x_values, x_index, x_u, t_x_u, T_u)
-        return -float(weights @ log_likelihoods) / n
+        log_likelihoods, gradients = _bgnbd_log_likelihood_and_gradient(
+            r, alpha, a, b, x_values, x_index, x_u, t_x_u, T_u
+        )
+        return -float(weights @ log_likelihoods) / n, -(gradients @ weights) / n
 
     # alpha is a time scale: start it at the mean observation period.
     start = np.log([1.0, max(float(T.mean()), 1e-3), 1.0, 1.0])
@@ -541,17 +591,35 @@ def gamma_gamma_log_likelihood(
     p: float, q: float, gamma: float, frequency: np.ndarray, monetary_value: np.ndarray
 ) -> np.ndarray:
     """Each customer's log-likelihood of their mean spend under Gamma-Gamma (x > 0, m > 0)."""
+    return _gamma_gamma_log_likelihood_and_gradient(p, q, gamma, frequency, monetary_value)[0]
+
+
+def _gamma_gamma_log_likelihood_and_gradient(
+    p: float, q: float, gamma: float, frequency: np.ndarray, monetary_value: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """gamma_gamma_log_likelihood and its gradient in (p, q, gamma), shape (3, customers)."""
     x, m = _arrays(frequency, monetary_value)
     px = p * x
-    return (
+    log_m, log_x = np.log(m), np.log(x)
+    log_gamma_mx = np.log(gamma + m * x)
+    log_likelihoods = (
         gammaln(px + q)
         - gammaln(px)
         - gammaln(q)
         + q * np.log(gamma)
-        + (px - 1.0) * np.log(m)
-        + px * np.log(x)
-        - (px + q) * np.log(gamma + m * x)
+        + (px - 1.0) * log_m
+        + px * log_x
+        - (px + q) * log_gamma_mx
     )
+    psi_pxq = digamma(px + q)
+    gradient = np.stack(
+        [
+            x * (psi_pxq - digamma(px) + log_m + log_x - log_gamma_mx),
+            psi_pxq - digamma(q) + np.log(gamma) - log_gamma_mx,
+            q / gamma - (px + q) / (gamma + m * x),
+        ]
+    )
+    return log_likelihoods, gradient
 
 
 def fit_gamma_gamma(frequency: np.ndarray, monetary_value: np.ndarray) -> GammaGammaParameters:
@@ -570,9 +638,10 @@ def fit_gamma_gamma(frequency: np.ndarray, monetary_value: np.ndarray) -> GammaG
     (x_u, m_u), weights = _unique_rows(x[eligible], m[eligible])
     n = weights.sum()
 
-    def negative_log_likelihood(parameters: np.ndarray) -> float:
+    def negative_log_likelihood(parameters: np.ndarray) -> tuple[float, np.ndarray]:
         p, q, gamma = parameters
-        return -float(weights @ gamma_gamma_log_likelihood(p, q, gamma, x_u, m_u)) / n
+        log_likelihoods, gradients = _gamma_gamma_log_likelihood_and_gradient(p, q, gamma, x_u, m_u)
+        return -float(weights @ log_likelihoods) / n, -(gradients @ weights) / n
 
     start = np.log([1.0, 2.0, float(np.mean(m[eligible]))])
     (p, q, gamma), mean_nll = _minimize_log_parameters(

@@ -427,6 +427,76 @@ def test_fits_recover_simulated_parameters(simulated):
     assert spend.p * spend.gamma / (spend.q - 1) == pytest.approx(5.0 * 20.0 / 2.0, rel=0.1)
 
 
+def _central_differences(function, parameters: np.ndarray) -> np.ndarray:
+    steps = 1e-6 * parameters
+    return np.array(
+        [
+            (function(parameters + step) - function(parameters - step)) / (2 * step[i])
+            for i, step in enumerate(np.diag(steps))
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        pytest.param((0.243, 4.414, 0.793, 2.426), id="cdnow"),
+        pytest.param((0.76, 9.08, 0.073, 0.403), id="small-a-and-b"),
+        pytest.param((2.0, 0.5, 5.0, 0.3), id="fast-buyers"),
+    ],
+)
+def test_the_bgnbd_gradient_is_the_likelihood_s_derivative(simulated, parameters):
+    """The fit follows the analytic gradient: it must be the derivative of the sum of the
+    customers' log-likelihoods (central differences on the simulated shop)."""
+    summary = summarize_transactions(
+        simulated, "customer_id", "order_date", "net_amount", date(2024, 12, 29), 7
+    )
+    x, t_x, T = (summary[c].to_numpy(dtype="float64") for c in ("frequency", "recency", "T"))  # noqa: N806
+    x_values, x_index = np.unique(x, return_inverse=True)
+
+    def total(theta: np.ndarray) -> float:
+        return float(clv.bgnbd_log_likelihood(*theta, x, t_x, T).sum())
+
+    _, gradient = clv._bgnbd_log_likelihood_and_gradient(*parameters, x_values, x_index, x, t_x, T)
+    assert gradient.sum(axis=1) == pytest.approx(
+        _central_differences(total, np.array(parameters)), rel=1e-5, abs=1e-3
+    )
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        pytest.param((6.25, 3.74, 15.44), id="cdnow"),
+        pytest.param((2.28, 1.74, 39.49), id="q-near-1"),
+    ],
+)
+def test_the_gamma_gamma_gradient_is_the_likelihood_s_derivative(simulated, parameters):
+    summary = summarize_transactions(
+        simulated, "customer_id", "order_date", "net_amount", date(2024, 12, 29), 7
+    )
+    spenders = summary[(summary.frequency > 0) & (summary.monetary_value > 0)]
+    x, m = spenders.frequency.to_numpy(dtype="float64"), spenders.monetary_value.to_numpy()
+
+    def total(theta: np.ndarray) -> float:
+        return float(clv.gamma_gamma_log_likelihood(*theta, x, m).sum())
+
+    _, gradient = clv._gamma_gamma_log_likelihood_and_gradient(*parameters, x, m)
+    assert gradient.sum(axis=1) == pytest.approx(
+        _central_differences(total, np.array(parameters)), rel=1e-5, abs=1e-3
+    )
+
+
+def test_distinct_rows_and_their_counts_are_numpy_s():
+    rng = np.random.default_rng(7)
+    columns = [rng.integers(0, 4, 5_000).astype(float), rng.integers(0, 3, 5_000) / 7.0]
+    columns.append(np.where(columns[0] > 1, columns[1], 2.5))
+    (distinct, counts) = clv._unique_rows(*columns)
+    expected, expected_counts = np.unique(np.column_stack(columns), axis=0, return_counts=True)
+    assert np.column_stack(distinct).tolist() == expected.tolist()
+    assert counts.tolist() == expected_counts.tolist()
+    assert clv._unique_rows(np.array([]), np.array([]))[1].tolist() == []
+
+
 def test_zero_repeat_zero_spend_and_refund_customers_do_not_break_the_fit(simulated):
     extra = transactions(
         [
