@@ -740,6 +740,18 @@ def test_a_warehouse_that_never_published_starts_over_for_a_corrected_mapping(sh
     with pytest.raises(SystemExit):
         sources_main(["dbt", str(path), "--warehouse", str(warehouse)])
     assert "starting " not in capsys.readouterr().out
+    # A build run with plain dbt publishes nothing but keeps its history: no start over either.
+    (shop / "w" / "published.duckdb").unlink()
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema history")
+        connection.execute(
+            "create table history.kept_builds as select 'a1' as invocation_id, now() as kept_at"
+        )
+    with pytest.raises(SystemExit):
+        sources_main(["dbt", str(path), "--warehouse", str(warehouse)])
+    assert "starting " not in capsys.readouterr().out
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        assert connection.execute("select count(*) from history.kept_builds").fetchall() == [(1,)]
 
 
 def test_amounts_with_a_currency_symbol_read_with_currency_symbol(shop):

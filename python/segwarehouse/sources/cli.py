@@ -132,8 +132,10 @@ def prepare(
 
 
 def _never_published_from_another_source(mapping: SourceMapping, warehouse: Path) -> bool:
-    """A warehouse whose builds all failed (nothing published) and that recorded another
-    source: it holds nothing anyone has seen, so a corrected mapping may start it over."""
+    """A warehouse whose builds all failed (nothing published, no history kept) and that
+    recorded another source: it holds nothing anyone has seen, so a corrected mapping may
+    start it over. A build run with plain dbt publishes nothing but keeps its history
+    (history.kept_builds): such a warehouse is never deleted."""
     if not warehouse.exists() or warehouse.with_name("published.duckdb").exists():
         return False
     if reads_the_warehouse(mapping):
@@ -144,6 +146,15 @@ def _never_published_from_another_source(mapping: SourceMapping, warehouse: Path
                 "select source_identity from mapped_source.source_identity "
                 "order by recorded_at desc limit 1"
             ).fetchall()
+            has_history = connection.execute(
+                "select 1 from information_schema.tables "
+                "where table_schema = 'history' and table_name = 'kept_builds'"
+            ).fetchall()
+            if (
+                has_history
+                and connection.execute("select count(*) from history.kept_builds").fetchone()[0]
+            ):
+                return False
     except duckdb.Error:
         return False
     return bool(recorded) and recorded[0][0] != mapping.identity(PROJECT_DIR)
