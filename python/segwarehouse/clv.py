@@ -308,8 +308,12 @@ def _minimize_log_parameters(
 
     `negative_log_likelihood` returns the value and its gradient in the parameters. L-BFGS-B
     with that gradient first: one likelihood evaluation per step, where numerical gradients
-    took one more per parameter. If it stops without converging, Nelder-Mead from the same
-    start (values only).
+    took one more per parameter. If it stops without converging, L-BFGS-B with numerical
+    gradients, then Nelder-Mead, from the same start (values only). When the likelihood
+    rises towards a limit (every customer drops out alike: BG/NBD's a and b grow without
+    bound at a fixed ratio), the exact gradient follows the ridge until the values lose
+    their precision and the line search fails; the numerical one stops earlier, on the
+    flat ridge, which is as good a fit.
     """
 
     def objective(log_parameters: np.ndarray) -> tuple[float, np.ndarray]:
@@ -339,12 +343,20 @@ def _minimize_log_parameters(
         result = minimize(
             value_only,
             start,
+            method="L-BFGS-B",
+            bounds=[(-LOG_PARAMETER_BOUND, LOG_PARAMETER_BOUND)] * len(start),
+            options={"maxiter": 10_000, "ftol": 1e-12, "gtol": 1e-8},
+        )
+    if not result.success or not np.isfinite(result.fun):
+        result = minimize(
+            value_only,
+            start,
             method="Nelder-Mead",
             options={"maxiter": 20_000, "maxfev": 40_000, "xatol": 1e-7, "fatol": 1e-10},
         )
     if not result.success or not np.isfinite(result.fun):
         raise ClvFitError(
-            f"{model_name} fit did not converge (L-BFGS-B, then Nelder-Mead after "
+            f"{model_name} fit did not converge (L-BFGS-B twice, then Nelder-Mead after "
             f"{result.nit} iterations): {result.message}"
         )
     return np.exp(result.x), float(result.fun)

@@ -486,6 +486,27 @@ def test_the_gamma_gamma_gradient_is_the_likelihood_s_derivative(simulated, para
     )
 
 
+def test_a_shop_whose_customers_all_drop_out_alike_still_gets_a_fit():
+    """With the same dropout chance for everyone the BG/NBD likelihood rises towards a and b
+    without bound: the exact gradient follows it until the line search fails, and the fit
+    falls back on numerical gradients, which stop on the flat ridge (as test_byod's
+    three-column log showed)."""
+    # Seed 30: a log on which the exact gradient alone stops without converging.
+    rng = np.random.default_rng(30)
+    rows = []
+    for customer in range(1, 501):
+        start = pd.Timestamp("2023-01-01") + pd.Timedelta(days=int(rng.integers(0, 300)))
+        for _ in range(int(rng.geometric(0.3))):
+            rows.append((customer, start + pd.Timedelta(days=int(rng.integers(0, 400))), 10.0))
+    log = pd.DataFrame(rows, columns=["customer_id", "order_date", "net_amount"])
+    summary = summarize_transactions(
+        log, "customer_id", "order_date", "net_amount", date(2024, 11, 13), 7
+    )
+    fitted = fit_bgnbd(summary.frequency, summary.recency, summary["T"])
+    assert fitted.a / (fitted.a + fitted.b) == pytest.approx(0.17, abs=0.05)
+    assert fitted.a > 50
+
+
 def test_distinct_rows_and_their_counts_are_numpy_s():
     rng = np.random.default_rng(7)
     columns = [rng.integers(0, 4, 5_000).astype(float), rng.integers(0, 3, 5_000) / 7.0]
