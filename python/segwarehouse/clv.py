@@ -332,35 +332,31 @@ def _minimize_log_parameters(
 
     if not np.isfinite(value_only(start)):
         raise ClvFitError(f"{model_name}: the log-likelihood is not finite at the start values")
-    result = minimize(
-        objective,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-LOG_PARAMETER_BOUND, LOG_PARAMETER_BOUND)] * len(start),
-        options={"maxiter": 10_000, "ftol": 1e-12, "gtol": 1e-8},
+    lbfgsb: dict[str, Any] = {
+        "method": "L-BFGS-B",
+        "bounds": [(-LOG_PARAMETER_BOUND, LOG_PARAMETER_BOUND)] * len(start),
+        "options": {"maxiter": 10_000, "ftol": 1e-12, "gtol": 1e-8},
+    }
+    # The first attempt that converges gives the fit.
+    attempts: list[tuple[Callable[..., Any], dict[str, Any]]] = [
+        (objective, {"jac": True, **lbfgsb}),
+        (value_only, lbfgsb),
+        (
+            value_only,
+            {
+                "method": "Nelder-Mead",
+                "options": {"maxiter": 20_000, "maxfev": 40_000, "xatol": 1e-7, "fatol": 1e-10},
+            },
+        ),
+    ]
+    for function, settings in attempts:
+        result = minimize(function, start, **settings)
+        if result.success and np.isfinite(result.fun):
+            return np.exp(result.x), float(result.fun)
+    raise ClvFitError(
+        f"{model_name} fit did not converge (L-BFGS-B twice, then Nelder-Mead after "
+        f"{result.nit} iterations): {result.message}"
     )
-    if not result.success or not np.isfinite(result.fun):
-        result = minimize(
-            value_only,
-            start,
-            method="L-BFGS-B",
-            bounds=[(-LOG_PARAMETER_BOUND, LOG_PARAMETER_BOUND)] * len(start),
-            options={"maxiter": 10_000, "ftol": 1e-12, "gtol": 1e-8},
-        )
-    if not result.success or not np.isfinite(result.fun):
-        result = minimize(
-            value_only,
-            start,
-            method="Nelder-Mead",
-            options={"maxiter": 20_000, "maxfev": 40_000, "xatol": 1e-7, "fatol": 1e-10},
-        )
-    if not result.success or not np.isfinite(result.fun):
-        raise ClvFitError(
-            f"{model_name} fit did not converge (L-BFGS-B twice, then Nelder-Mead after "
-            f"{result.nit} iterations): {result.message}"
-        )
-    return np.exp(result.x), float(result.fun)
 
 
 def _unique_rows(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
