@@ -31,8 +31,10 @@ kept_orders as (
     where {{ is_kept_order('orders', 'as_of_dates.as_of_date') }}
 ),
 
--- Sends and clicks after the as-of date do not exist yet for this build.
-clicks as (
+-- Sends and clicks after the as-of date do not exist yet for this build. Materialized: the
+-- few clicks first, then their customers' orders; left to the optimizer, DuckDB joined every
+-- order to every send of its customer (27M rows at 1M customers, 3 s against 0.3 s).
+clicks as materialized (
     select
         campaign_sends.campaign_send_id,
         campaign_sends.campaign_id,
