@@ -87,9 +87,8 @@ outcomes as (
         source_table,
         coalesce(quarantine_reason, 'kept') as row_outcome,
         count(*) as row_count,
-        -- In order of value: a double sum's last bits depend on the order of its terms.
-        sum(row_amount order by row_amount) as row_amount,
-        sum(revenue_amount order by revenue_amount) as revenue_amount,
+        {{ exact_sum('row_amount') }} as row_amount,
+        {{ exact_sum('revenue_amount') }} as revenue_amount,
         count(*) filter (where has_nulled_attribute) as nulled_attribute_count
     from classified_rows
     group by all

@@ -13,8 +13,7 @@ final as (
         'invoice_lines' as source_table,
         coalesce(quarantine_reason, 'kept') as row_outcome,
         cast(count(*) as bigint) as row_count,
-        -- In order of value: a double sum's last bits depend on the order of its terms.
-        sum(quantity * price order by quantity * price) as row_amount
+        {{ exact_sum('quantity * price') }} as row_amount
     from invoice_lines
     group by all
 )
