@@ -22,20 +22,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
-from scipy.spatial.distance import cdist
-from sklearn.cluster import KMeans
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from segwarehouse.naming import SegmentLabel, label_segments
 
-# Criterion name -> (scoring function, True when larger is better).
-K_SELECTION_CRITERIA: dict[str, tuple[Any, bool]] = {
-    "calinski_harabasz": (calinski_harabasz_score, True),
-    "silhouette": (silhouette_score, True),
-    "davies_bouldin": (davies_bouldin_score, False),
+# scikit-learn and SciPy's optimize and spatial modules are imported where a model is trained,
+# not here: a build that trains nothing (most daily builds) then skips their import, 1.2 s
+# of its first Python model's time (docs/benchmark.md).
+
+# Criterion name -> (scoring function's name in sklearn.metrics, True when larger is better).
+K_SELECTION_CRITERIA: dict[str, tuple[str, bool]] = {
+    "calinski_harabasz": ("calinski_harabasz_score", True),
+    "silhouette": ("silhouette_score", True),
+    "davies_bouldin": ("davies_bouldin_score", False),
 }
 ID_COLUMN = "customer_id"
 # k-means sums each iteration's centroids per OpenMP thread, then adds the threads' sums in
@@ -351,6 +350,8 @@ def fit_transforms(
     `matrix` already has column fills applied (feature_matrix); `fill_columns` is recorded so
     scoring can apply them again.
     """
+    from sklearn import preprocessing
+
     fill_values = fill_values or {}
     fill_columns = fill_columns or {}
     transforms = []
@@ -374,7 +375,7 @@ def fit_transforms(
         )
         transform = "log1p" if is_skewed else "none"
         transformed = np.log1p(filled) if is_skewed else filled
-        scaler = StandardScaler().fit(transformed.reshape(-1, 1))
+        scaler = preprocessing.StandardScaler().fit(transformed.reshape(-1, 1))
         transforms.append(
             FeatureTransform(
                 feature_name=feature,
@@ -414,7 +415,11 @@ def select_k(
 
     Ties go to the smaller k; a k whose partition has fewer than k distinct segments scores NaN.
     """
-    score, larger_is_better = K_SELECTION_CRITERIA[criterion]
+    from sklearn import metrics
+    from sklearn.cluster import KMeans
+
+    score_name, larger_is_better = K_SELECTION_CRITERIA[criterion]
+    score = getattr(metrics, score_name)
     sample = standardized[reproducible_sample(len(standardized), sample_size, random_state)]
     largest = max(k_candidates)
     if largest >= len(sample):
@@ -540,6 +545,9 @@ def match_segment_ids(
     optimal one-to-one assignment (Hungarian) pairs them; a pair farther apart than
     `max_distance` is no match. Unmatched segments get ids from `next_id` up, largest first.
     """
+    from scipy.optimize import linear_sum_assignment
+    from scipy.spatial.distance import cdist
+
     features = [t.feature_name for t in transforms]
     shared = [feature for feature in features if feature in previous.features]
     ids: list[int | None] = [None] * len(centroids)
@@ -565,11 +573,13 @@ def match_segment_ids(
 def _quality(
     standardized: np.ndarray, labels: np.ndarray, inertia: float, sample_size: int, seed: int
 ) -> ModelQuality:
+    from sklearn import metrics
+
     sample = reproducible_sample(len(standardized), sample_size, seed)
     return ModelQuality(
-        silhouette=float(silhouette_score(standardized[sample], labels[sample])),
-        davies_bouldin=float(davies_bouldin_score(standardized, labels)),
-        calinski_harabasz=float(calinski_harabasz_score(standardized, labels)),
+        silhouette=float(metrics.silhouette_score(standardized[sample], labels[sample])),
+        davies_bouldin=float(metrics.davies_bouldin_score(standardized, labels)),
+        calinski_harabasz=float(metrics.calinski_harabasz_score(standardized, labels)),
         inertia=float(inertia),
     )
 
@@ -617,6 +627,8 @@ def fit_segment_model(
             config.random_state,
             config.n_init,
         )
+    from sklearn.cluster import KMeans
+
     kmeans = KMeans(n_clusters=k, n_init=config.n_init, random_state=config.random_state).fit(
         standardized
     )

@@ -29,7 +29,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 MAX_NAME_LENGTH = 40
 # A centroid must sit more than this many standard deviations from the average customer, in
@@ -213,6 +212,9 @@ def _match_archetypes(
     segment_ids: Sequence[int],
     archetypes: Sequence[Archetype],
 ) -> dict[int, Archetype]:
+    # Imported here: a build that names no segments skips SciPy's optimize module (0.4 s).
+    from scipy.optimize import linear_sum_assignment
+
     if not segment_ids or not archetypes:
         return {}
     scores = np.array(

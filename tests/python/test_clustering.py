@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from datetime import date, datetime
 
 import duckdb
@@ -505,3 +507,22 @@ def test_data_too_small_to_fit_stores_an_unfitted_run_and_scores_nothing():
     assert retried["fit_message"].isna().all()
     assert retried["retrain_reason"].iloc[0] == "no_model"
     assert sorted(retried["segment_id"].unique()) == [1, 2, 3, 4]
+
+
+def test_a_build_that_trains_nothing_does_not_import_scikit_learn():
+    """The segment model's dbt model imports segwarehouse.clustering on every build; most
+    builds train nothing, and scikit-learn and SciPy's optimize module took 1.6 s to import
+    (docs/benchmark.md). They are imported where a model is trained."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, segwarehouse.clustering, segwarehouse.naming; "
+            "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith('sklearn')}"
+            " | {m for m in sys.modules if m.startswith('scipy.optimize')}))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert loaded == "[]"
