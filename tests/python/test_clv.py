@@ -617,6 +617,7 @@ def test_prediction_frame(simulated):
         pytest.param([0, 0, 0], [0.0, 0.0, 0.0], [5.0, 3.0, 1.0], "repeat purchase", id="none"),
         pytest.param([], [], [], "no customers", id="empty"),
         pytest.param([1, 0], [6.0, 0.0], [5.0, 3.0], "recency <= T", id="recency-after-T"),
+        pytest.param([1.5, 0], [2.0, 0.0], [5.0, 3.0], "whole numbers", id="fractional-frequency"),
     ],
 )
 def test_bgnbd_fit_errors(frequency, recency, T, message):  # noqa: N803
