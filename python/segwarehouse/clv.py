@@ -359,11 +359,14 @@ def _minimize_log_parameters(
     )
 
 
-def _unique_rows(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
-    """Distinct rows of the columns, in lexicographic order, and how often each occurs: the
-    likelihood is a sum over customers, and many customers share (frequency, recency, T), so
-    fitting is much faster. What np.unique(axis=0) gives, without its sort of rows as opaque
-    records (2.8 s against 0.7 s for a million customers' three columns)."""
+def _unique_rows(
+    *columns: np.ndarray,
+) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
+    """Distinct rows of the columns, in lexicographic order, how often each occurs, and which
+    distinct row each row is (distinct[inverse] == columns): the likelihood is a sum over
+    customers, and many customers share (frequency, recency, T), so fitting and scoring them
+    once each is much faster. What np.unique(axis=0) gives, without its sort of rows as
+    opaque records (2.8 s against 0.7 s for a million customers' three columns)."""
     values = [np.asarray(column, dtype="float64") for column in columns]
     order = np.lexsort(values[::-1])  # lexsort's last key is the primary one
     ordered = [column[order] for column in values]
@@ -373,7 +376,9 @@ def _unique_rows(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarr
         starts_a_row[1:] |= column[1:] != column[:-1]
     starts = np.flatnonzero(starts_a_row)
     counts = np.diff(np.append(starts, len(order)))
-    return tuple(column[starts] for column in ordered), counts.astype("float64")
+    inverse = np.empty(len(order), dtype="int64")
+    inverse[order] = np.cumsum(starts_a_row) - 1
+    return tuple(column[starts] for column in ordered), counts.astype("float64"), inverse
 
 
 # --- BG/NBD --------------------------------------------------------------------------------
@@ -498,7 +503,7 @@ def fit_bgnbd(
         raise ClvFitError(
             "BG/NBD needs at least one customer with a repeat purchase to estimate dropout"
         )
-    (x_u, t_x_u, T_u), weights = _unique_rows(x, t_x, T)  # noqa: N806
+    (x_u, t_x_u, T_u), weights, _ = _unique_rows(x, t_x, T)  # noqa: N806
     x_values, x_index = np.unique(x_u, return_inverse=True)
     n = weights.sum()
 
@@ -669,7 +674,7 @@ def fit_gamma_gamma(frequency: np.ndarray, monetary_value: np.ndarray) -> GammaG
             "Gamma-Gamma needs at least 3 customers with a repeat purchase and positive "
             f"average spend, found {int(eligible.sum())}"
         )
-    (x_u, m_u), weights = _unique_rows(x[eligible], m[eligible])
+    (x_u, m_u), weights, _ = _unique_rows(x[eligible], m[eligible])
     n = weights.sum()
 
     def negative_log_likelihood(parameters: np.ndarray) -> tuple[float, np.ndarray]:
@@ -730,7 +735,13 @@ def customer_lifetime_value(
     x, t_x, T, m = _arrays(frequency, recency, T, monetary_value)  # noqa: N806
     month = DAYS_PER_MONTH / time_unit_days
     horizons = month * np.arange(horizon_months + 1, dtype="float64")
-    cumulative = expected_purchases(bgnbd, horizons[None, :], x[:, None], t_x[:, None], T[:, None])
+    # Once per distinct (x, t_x, T), which customers share (431,506 of 967,220 in the 1M
+    # bench): the series is most of the scoring's time, and element by element the values
+    # are the same.
+    (x_u, t_x_u, T_u), _, row = _unique_rows(x, t_x, T)  # noqa: N806
+    cumulative = expected_purchases(
+        bgnbd, horizons[None, :], x_u[:, None], t_x_u[:, None], T_u[:, None]
+    )
     per_month = np.diff(cumulative, axis=1)
     discount = (1.0 + monthly_discount_rate) ** -np.arange(1, horizon_months + 1)
     # Month by month, in order, not a matrix product: BLAS picks its kernel and summing order
@@ -739,7 +750,7 @@ def customer_lifetime_value(
     discounted = np.zeros(len(per_month))
     for month_index in range(horizon_months):
         discounted += per_month[:, month_index] * discount[month_index]
-    return discounted * expected_average_spend(gamma_gamma, x, m)
+    return discounted[row] * expected_average_spend(gamma_gamma, x, m)
 
 
 # --- Stored fits: fit occasionally, score every build --------------------------------------

@@ -380,6 +380,22 @@ def test_clv_falls_with_a_higher_discount_rate_and_grows_with_the_horizon():
     assert np.all(lifetime_value() > 0)
 
 
+def test_customers_sharing_a_history_are_valued_as_each_one_alone():
+    """customer_lifetime_value computes the series once per distinct (x, t_x, T): each
+    customer still gets what scoring that customer alone gives, with its own spend."""
+    rng = np.random.default_rng(3)
+    picks = rng.integers(0, 4, 40)  # CUSTOMERS' histories, repeated in a shuffled order
+    x, t_x, T = (CUSTOMERS[name][picks] for name in ("frequency", "recency", "T"))  # noqa: N806
+    m = np.where(x > 0, rng.uniform(5, 80, 40), 0.0)
+    together = customer_lifetime_value(PARAMETERS, SPEND, x, t_x, T, m, 12, 0.01, 7)
+    alone = [
+        customer_lifetime_value(PARAMETERS, SPEND, x[[i]], t_x[[i]], T[[i]], m[[i]], 12, 0.01, 7)[0]
+        for i in range(40)
+    ]
+    assert together.tolist() == alone
+    assert len(set(together.tolist())) > 4  # the spends tell customers of one history apart
+
+
 # --- Robustness ----------------------------------------------------------------------------
 
 
@@ -561,11 +577,14 @@ def test_distinct_rows_and_their_counts_are_numpy_s():
     rng = np.random.default_rng(7)
     columns = [rng.integers(0, 4, 5_000).astype(float), rng.integers(0, 3, 5_000) / 7.0]
     columns.append(np.where(columns[0] > 1, columns[1], 2.5))
-    (distinct, counts) = clv._unique_rows(*columns)
-    expected, expected_counts = np.unique(np.column_stack(columns), axis=0, return_counts=True)
+    (distinct, counts, inverse) = clv._unique_rows(*columns)
+    expected, expected_inverse, expected_counts = np.unique(
+        np.column_stack(columns), axis=0, return_inverse=True, return_counts=True
+    )
     assert np.column_stack(distinct).tolist() == expected.tolist()
     assert counts.tolist() == expected_counts.tolist()
-    assert clv._unique_rows(np.array([]), np.array([]))[1].tolist() == []
+    assert inverse.tolist() == expected_inverse.ravel().tolist()
+    assert [len(part) for part in clv._unique_rows(np.array([]), np.array([]))[1:]] == [0, 0]
 
 
 def test_zero_repeat_zero_spend_and_refund_customers_do_not_break_the_fit(simulated):
