@@ -42,7 +42,6 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 from scipy.special import digamma, gammaln, hyp2f1
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -316,6 +315,10 @@ def _minimize_log_parameters(
     the digits there: it did for each of 240 such simulated shops (test_clv's generator,
     seeds 0 to 239). The fallbacks remain for likelihoods it cannot follow.
     """
+
+    # Imported here: every build imports this module to score, most fit nothing, and SciPy's
+    # optimize module took 0.5 s to import.
+    from scipy.optimize import minimize
 
     def objective(log_parameters: np.ndarray) -> tuple[float, np.ndarray]:
         if np.any(np.abs(log_parameters) > LOG_PARAMETER_BOUND):

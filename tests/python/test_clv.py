@@ -6,6 +6,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.optimize
 from scipy.optimize import OptimizeResult, minimize
 from scipy.special import gammaln, hyp2f1
 
@@ -653,7 +654,7 @@ def test_a_fit_that_does_not_converge_raises(monkeypatch, simulated):
     def never_converges(function, start, **_):
         return OptimizeResult(x=start, fun=function(start), success=False, nit=3, message="stuck")
 
-    monkeypatch.setattr(clv, "minimize", never_converges)
+    monkeypatch.setattr(scipy.optimize, "minimize", never_converges)
     summary = summarize_transactions(
         simulated, "customer_id", "order_date", "net_amount", date(2024, 12, 29), 7
     )
