@@ -12,6 +12,7 @@ from segwarehouse.experiments import (
     ExperimentConfig,
     ExperimentConfigError,
     SampleSummary,
+    cochran_q,
     compare_variants,
     two_proportion_z_test,
     welch_t_test,
@@ -130,6 +131,24 @@ def test_z_test_matches_scipy_normal_and_the_chi_square_test(control, treatment,
         level, loc=p2 - p1, scale=math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
     )
     assert (result.ci_lower, result.ci_upper) == pytest.approx((low, high))
+
+
+@pytest.mark.parametrize("level", [0.90, 0.95, 0.99])
+def test_p_values_and_margins_are_exactly_scipy_stats_s(level):
+    """The module calls the scipy.special functions behind scipy.stats's norm, t and chi2
+    (not scipy.stats, to keep it from every build's imports): the values are the same to
+    the last bit, not merely close."""
+    z_test = two_proportion_z_test(30, 400, 21, 650, confidence_level=level)
+    assert z_test.p_value == float(2 * stats.norm.sf(abs(z_test.statistic)))
+    margin = stats.norm.ppf(1 - (1 - level) / 2) * z_test.standard_error
+    assert z_test.ci_upper == z_test.difference + margin
+    welch = welch_t_test(SampleSummary(120, 10.0, 4.0), SampleSummary(3000, 9.2, 400.0), level)
+    df = welch.degrees_of_freedom
+    assert welch.p_value == float(2 * stats.t.sf(abs(welch.statistic), df))
+    margin = stats.t.ppf(1 - (1 - level) / 2, df) * welch.standard_error
+    assert welch.ci_lower == welch.difference - margin
+    heterogeneity = cochran_q([0.01, 0.05, -0.02], [0.02, 0.015, 0.03])
+    assert heterogeneity.p_value == float(stats.chi2.sf(heterogeneity.q, 2))
 
 
 def test_z_test_is_antisymmetric_in_the_arms():
