@@ -42,7 +42,6 @@ from segwarehouse.sources.catalog import fields_markdown
 from segwarehouse.sources.mapping import MappingError, SourceMapping, load_mapping, project_vars
 from segwarehouse.sources.probe import ProbeReport, probe
 from segwarehouse.sources.readers import attachments, create_source_views
-from segwarehouse.summary import print_summary
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 
@@ -486,6 +485,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = sum(table.row_count for table in publication.tables)
     print(f"published {len(publication.tables)} tables ({rows:,} rows) to {published}")
     if not args.no_summary:
+        # Imported here: the summary needs pandas (0.6 s to import), a --no-summary build not.
+        from segwarehouse.summary import print_summary
+
         with duckdb.connect(str(published), read_only=True) as connection:
             print_summary(connection, warn_share=_warn_share(variables))
 
