@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -38,3 +40,17 @@ def published() -> Path:
     if not TEST_PUBLISHED.exists():
         subprocess.run(["make", "test-data", "build-test"], check=True, cwd=PROJECT_DIR)
     return TEST_PUBLISHED
+
+
+def modules_loaded_by(modules: list[str], watched: tuple[str, ...]) -> list[str]:
+    """The modules of `watched` (each a module with its submodules) that importing `modules`
+    loads, in a fresh interpreter."""
+    script = f"import sys, json; import {', '.join(modules)}; print(json.dumps(list(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    return sorted(
+        name
+        for name in json.loads(result.stdout)
+        if any(name == module or name.startswith(module + ".") for module in watched)
+    )

@@ -1,5 +1,3 @@
-import subprocess
-import sys
 from datetime import date, datetime
 
 import duckdb
@@ -29,6 +27,8 @@ from segwarehouse.clustering import (
     why_retrain,
     with_indicators,
 )
+
+from .conftest import modules_loaded_by
 
 VALID_SETTINGS = {
     "features": ["a", "b"],
@@ -514,17 +514,13 @@ def test_a_build_that_trains_nothing_imports_neither_scikit_learn_nor_scipy_stat
     .naming, .clv, .experiments); most train nothing. scikit-learn and SciPy's optimize
     module took 1.6 s to import and scipy.stats 1.1 s (docs/benchmark.md): the first two are
     imported where a model is trained, and the A/B statistics use scipy.special."""
-    loaded = subprocess.run(
+    loaded = modules_loaded_by(
         [
-            sys.executable,
-            "-c",
-            "import sys, segwarehouse.clustering, segwarehouse.naming, segwarehouse.clv, "
-            "segwarehouse.experiments; "
-            "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith('sklearn')}"
-            " | {m for m in sys.modules if m.startswith(('scipy.optimize', 'scipy.stats'))}))",
+            "segwarehouse.clustering",
+            "segwarehouse.naming",
+            "segwarehouse.clv",
+            "segwarehouse.experiments",
         ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    assert loaded == "[]"
+        ("sklearn", "scipy.optimize", "scipy.stats"),
+    )
+    assert loaded == []
