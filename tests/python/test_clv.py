@@ -503,10 +503,10 @@ def test_the_gamma_gamma_gradient_is_the_likelihood_s_derivative(simulated, para
     )
 
 
-def _shop_whose_customers_all_drop_out_alike(seed: int) -> pd.DataFrame:
-    """500 customers, each buying a geometric number of times (mean 3.3) within 400 days:
-    the same dropout chance for everyone, so the BG/NBD likelihood rises towards a and b
-    without bound at a fixed ratio."""
+def _shop_whose_customers_all_drop_out_alike(seed: int) -> tuple[np.ndarray, ...]:
+    """(frequency, recency, T) of 500 customers, each buying a geometric number of times
+    (mean 3.3) within 400 days: the same dropout chance for everyone, so the BG/NBD
+    likelihood rises towards a and b without bound at a fixed ratio."""
     rng = np.random.default_rng(seed)
     rows = []
     for customer in range(1, 501):
@@ -514,9 +514,10 @@ def _shop_whose_customers_all_drop_out_alike(seed: int) -> pd.DataFrame:
         for _ in range(int(rng.geometric(0.3))):
             rows.append((customer, start + pd.Timedelta(days=int(rng.integers(0, 400))), 10.0))
     log = pd.DataFrame(rows, columns=["customer_id", "order_date", "net_amount"])
-    return summarize_transactions(
+    summary = summarize_transactions(
         log, "customer_id", "order_date", "net_amount", date(2024, 11, 13), 7
     )
+    return tuple(summary[c].to_numpy(dtype="float64") for c in ("frequency", "recency", "T"))
 
 
 def _limit_log_likelihood(r, alpha, p, x, t_x, T):  # noqa: N803
@@ -536,8 +537,7 @@ def _limit_log_likelihood(r, alpha, p, x, t_x, T):  # noqa: N803
 def test_the_bgnbd_likelihood_keeps_its_digits_as_a_and_b_grow_without_bound(a_plus_b):
     """Differences of betaln lost the digits there: at a + b = 1e12 the total below was
     0.87 too high, a spurious maximum that fits chased."""
-    summary = _shop_whose_customers_all_drop_out_alike(54)
-    x, t_x, T = (summary[c].to_numpy(dtype="float64") for c in ("frequency", "recency", "T"))  # noqa: N806
+    x, t_x, T = _shop_whose_customers_all_drop_out_alike(54)  # noqa: N806
     r, alpha, p = 0.85, 13.4, 0.155
     total = clv.bgnbd_log_likelihood(r, alpha, p * a_plus_b, (1 - p) * a_plus_b, x, t_x, T).sum()
     limit = _limit_log_likelihood(r, alpha, p, x, t_x, T).sum()
@@ -551,8 +551,7 @@ def test_a_shop_whose_customers_all_drop_out_alike_gets_the_ridge_s_fit(seed):
     over r, alpha and p). While the beta terms were differences of betaln, seeds 54 to 92 did
     not converge at all, and seeds 4 and 30 stopped early (a + b = 2,585 and 4,169), 0.044
     and 0.022 below."""
-    summary = _shop_whose_customers_all_drop_out_alike(seed)
-    x, t_x, T = (summary[c].to_numpy(dtype="float64") for c in ("frequency", "recency", "T"))  # noqa: N806
+    x, t_x, T = _shop_whose_customers_all_drop_out_alike(seed)  # noqa: N806
     fitted = fit_bgnbd(x, t_x, T)
     assert fitted.a / (fitted.a + fitted.b) == pytest.approx(0.17, abs=0.05)
     reported = clv.bgnbd_log_likelihood(fitted.r, fitted.alpha, fitted.a, fitted.b, x, t_x, T)
